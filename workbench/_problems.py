@@ -1,0 +1,145 @@
+"""Problems found in a dataset, and their messages in bokmål and English.
+
+A problem names the file, the row as numbered in the file (a CSV's header is row 1; a
+spreadsheet's rows as the spreadsheet numbers them; a Parquet file's records from 1), the
+column, the value and what was expected. ``severity`` decides the exit code of
+``workbench validate``: ``unusable`` (2), ``error`` (1) or ``warning`` (0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from workbench.instrument import Text
+
+__all__ = ["Problem", "MESSAGES", "SEVERITY"]
+
+# code -> (severity, English template, bokmål template). Templates may use the fields of
+# Problem and the keys of Problem.detail.
+MESSAGES: dict[str, tuple[str, str, str]] = {
+    # The dataset cannot be used at all.
+    "missing_file": ("unusable", "file not found", "filen finnes ikke"),
+    "empty_file": ("unusable", "the file is empty", "filen er tom"),
+    "no_data_rows": ("unusable", "the file has a header but no data rows",
+                     "filen har overskrifter, men ingen datarader"),
+    "unreadable_file": ("unusable", "cannot be read: {reason}", "kan ikke leses: {reason}"),
+    "bad_config": ("unusable", "{reason}", "{reason}"),
+    "missing_column": ("unusable", "required column {column!r} is missing; the columns found "
+                       "are: {found}", "den påkrevde kolonnen {column!r} mangler; kolonnene "
+                       "som finnes er: {found}"),
+    "header_not_found": ("unusable", "no header row with the columns {expected} in the first "
+                         "{scanned} rows; check the file, or set header_row in the mapping file",
+                         "fant ingen overskriftsrad med kolonnene {expected} blant de første "
+                         "{scanned} radene; sjekk filen, eller sett header_row i mappingfilen"),
+    "duplicate_column": ("unusable", "column {column!r} appears twice in the header",
+                         "kolonnen {column!r} står to ganger i overskriftsraden"),
+    "duplicate_unit": ("unusable", "unit id {value!r} is listed twice",
+                       "enhets-id {value!r} står to ganger"),
+    "orphan_unit": ("unusable", "unit {unit!r} has parent {value!r}, which is not a unit in this "
+                    "file", "enheten {unit!r} har overordnet {value!r}, som ikke finnes i filen"),
+    "no_root": ("unusable", "no unit has an empty parent_id, so the hierarchy has no top",
+                "ingen enhet har tom parent_id, så hierarkiet har ingen topp"),
+    "several_roots": ("unusable", "unit {unit!r} is a second top unit (empty parent_id); only "
+                      "one unit may have no parent", "enheten {unit!r} er en topp nummer to (tom "
+                      "parent_id); bare én enhet kan mangle overordnet"),
+    "cycle": ("unusable", "unit {unit!r} is its own ancestor (parent {value!r}): the hierarchy "
+              "has a cycle", "enheten {unit!r} er sin egen overordnede (overordnet {value!r}): "
+              "hierarkiet går i ring"),
+    # Row-level problems: the row is rejected (and written to the quarantine file).
+    "ragged_row": ("error", "the row has {found} fields, expected {expected}",
+                   "raden har {found} felt, forventet {expected}"),
+    "truncated_row": ("error", "the last row has {found} of {expected} fields: the file seems "
+                      "truncated", "den siste raden har {found} av {expected} felt: filen ser ut "
+                      "til å være avkuttet"),
+    "empty_required": ("error", "the value is empty; every row needs one",
+                       "verdien er tom; hver rad må ha en"),
+    "out_of_scale": ("error", "value {value!r} is outside the scale; expected {expected}",
+                     "verdien {value!r} er utenfor skalaen; forventet {expected}"),
+    "not_a_code": ("error", "value {value!r} is not a valid answer; expected {expected}",
+                   "verdien {value!r} er ikke et gyldig svar; forventet {expected}"),
+    "unknown_unit": ("error", "unit {value!r} is not in units.csv{hint}",
+                     "enheten {value!r} finnes ikke i units.csv{hint}"),
+    "unknown_wave": ("error", "wave {value!r} is not listed in survey.yaml (waves: {expected})",
+                     "runden {value!r} står ikke i survey.yaml (runder: {expected})"),
+    "duplicate_respondent": ("error", "respondent {value!r} answered already in wave {wave} "
+                             "(row {first_row})", "respondenten {value!r} har allerede svart i "
+                             "runde {wave} (rad {first_row})"),
+    "unknown_category": ("error", "value {value!r} is not an allowed code; expected {expected}",
+                         "verdien {value!r} er ikke en tillatt kode; forventet {expected}"),
+    "no_headcount": ("error", "unit {value!r} has answers in wave {wave} but no headcount in "
+                     "headcount.csv", "enheten {value!r} har svar i runde {wave}, men ikke antall "
+                     "inviterte i headcount.csv"),
+    "bad_number": ("error", "value {value!r} is not a whole number of 0 or more",
+                   "verdien {value!r} er ikke et helt tall på 0 eller mer"),
+    "bad_mean": ("error", "value {value!r} is not a number within the scale {expected}",
+                 "verdien {value!r} er ikke et tall innenfor skalaen {expected}"),
+    "unknown_factor": ("error", "factor {value!r} is not in the instrument (factors: {expected})",
+                       "faktoren {value!r} finnes ikke i instrumentet (faktorer: {expected})"),
+    # The dataset is usable, but something in it needs fixing.
+    "header_on_wrong_row": ("error", "the header is on row {row}, not row 1; rows above it are "
+                            "ignored (set header_row: {row} in the mapping file to accept this)",
+                            "overskriftene står på rad {row}, ikke rad 1; radene over blir "
+                            "ignorert (sett header_row: {row} i mappingfilen for å godta dette)"),
+    "unknown_column": ("error", "column {column!r} is not an item, extra question or background "
+                       "column of this survey{hint}; it is ignored",
+                       "kolonnen {column!r} er ikke et spørsmål, et tilleggsspørsmål eller en "
+                       "bakgrunnsvariabel i denne undersøkelsen{hint}; den blir ignorert"),
+    "missing_item_column": ("error", "item column {column!r} of factor {factor} is missing; its "
+                            "answers count as skipped", "spørsmålskolonnen {column!r} i faktoren "
+                            "{factor} mangler; svarene regnes som ubesvart"),
+    "too_many_answers": ("error", "unit {value!r} has {answers} answers in wave {wave} but only "
+                         "{invited} invited", "enheten {value!r} har {answers} svar i runde "
+                         "{wave}, men bare {invited} inviterte"),
+    # Worth knowing; the exit code stays 0.
+    "low_min_n": ("warning", "min_n is {value}: results from as few as {value} persons are "
+                  "published; 5 is the recommended minimum",
+                  "min_n er {value}: resultater fra så få som {value} personer publiseres; 5 er "
+                  "anbefalt minimum"),
+    "no_headcount_file": ("warning", "no headcount.csv: response rates and the finite population "
+                          "correction are not available", "ingen headcount.csv: svarprosent og "
+                          "endelighetskorreksjon er ikke tilgjengelig"),
+}
+
+SEVERITY = {code: spec[0] for code, spec in MESSAGES.items()}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, located as precisely as the input allows."""
+
+    code: str
+    file: str
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    expected: str | Text | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def severity(self) -> str:
+        return SEVERITY[self.code]
+
+    def message(self, lang: str = "en") -> str:
+        """The problem as one line: where, then what and what was expected."""
+        _, en, nb = MESSAGES[self.code]
+        expected = self.expected(lang) if isinstance(self.expected, Text) else self.expected
+        fields = {"file": self.file, "row": self.row, "column": self.column,
+                  "value": self.value, "expected": expected, **self.detail}
+        text = (nb if lang == "nb" else en).format(**fields)
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"{'rad' if lang == 'nb' else 'row'} {self.row}")
+        if self.column is not None:
+            where.append(f"{'kolonne' if lang == 'nb' else 'column'} {self.column}")
+        return f"{', '.join(where)}: {text}"
+
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+        """A JSON-ready record (``--json``)."""
+        record = asdict(self)
+        record.pop("detail")
+        if isinstance(self.expected, Text):
+            record["expected"] = self.expected(lang)
+        record["severity"] = self.severity
+        record["message"] = self.message(lang)
+        return record

@@ -1,0 +1,119 @@
+"""The ``workbench`` command line (see ``DESIGN.md``, "Command line").
+
+A user mistake gives one clear line on stderr and exit code 2 (1 for ``validate`` when the
+dataset has problems), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from workbench.errors import UsageError, WorkbenchError
+
+__all__ = ["main", "build_parser", "default_samples_dir"]
+
+
+def default_samples_dir() -> Path:
+    """``data_samples/`` of the checkout the package runs from, else of the working folder."""
+    checkout = Path(__file__).resolve().parent.parent / "data_samples"
+    return checkout if checkout.is_dir() else Path("data_samples")
+
+
+def _cmd_samples(args: argparse.Namespace) -> int:
+    from workbench.samples import write_samples
+
+    out = Path(args.out) if args.out else default_samples_dir()
+    manifest = write_samples(out, seed=args.seed)
+    for entry in manifest["files"]:
+        print(f"{out / entry['path']}  {entry['rows']} rows  sha256 {entry['sha256'][:12]}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from workbench.validate import validate_dataset, write_quarantine
+
+    result = validate_dataset(args.dataset)
+    report = result.report
+    if args.json:
+        print(report.as_json(args.lang))
+    else:
+        for line in report.lines(args.lang):
+            print(line)
+    if args.quarantine:
+        n = write_quarantine(result, args.quarantine)
+        print(f"{n} rejected row(s) written to {args.quarantine}", file=sys.stderr)
+    return report.exit_code
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    dataset = Path(args.dataset) if args.dataset else default_samples_dir() / "university"
+    if not (dataset / "survey.yaml").is_file():
+        raise UsageError(f"{dataset} is not a dataset folder (no survey.yaml); run "
+                         "'workbench samples' or give the path of your dataset")
+    notebooks = Path(__file__).resolve().parent.parent / "notebooks"
+    if not notebooks.is_dir():
+        raise UsageError(f"no notebooks folder at {notebooks}: run from a checkout")
+    voila = shutil.which("voila") or str(Path(sys.executable).parent / "voila")
+    env = dict(os.environ, WORKBENCH_DATASET=str(dataset.resolve()))
+    command = [voila, str(notebooks), "--no-browser", f"--port={args.port}",
+               f"--Voila.ip={args.host}", "--strip_sources=True", "--show_tracebacks=False",
+               "--MappingKernelManager.cull_idle_timeout=900",
+               "--MappingKernelManager.cull_interval=60"]
+    print(f"Serving {notebooks} on http://{args.host}:{args.port}/ with dataset {dataset}")
+    return subprocess.call(command, env=env)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one sub-command per task."""
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="Open workbench for employee-survey results (validate, score, protect, "
+                    "present).")
+    parser.add_argument("--version", action="version", version="workbench 0.1.0")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("samples", help="write the bundled sample datasets (seeded)")
+    p.add_argument("--out", help="folder to write into (default: data_samples/)")
+    p.add_argument("--seed", type=int, default=20261122, help=argparse.SUPPRESS)
+    p.set_defaults(func=_cmd_samples)
+
+    p = sub.add_parser("validate", help="check a dataset folder; exit 0 clean, 1 problems, "
+                                        "2 unusable")
+    p.add_argument("dataset", help="dataset folder (with survey.yaml)")
+    p.add_argument("--json", action="store_true", help="report as JSON")
+    p.add_argument("--quarantine", metavar="FILE", help="write the rejected rows to FILE (CSV)")
+    p.add_argument("--lang", choices=("en", "nb"), default="en", help="language of messages")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("serve", help="serve the notebooks as apps with Voila")
+    p.add_argument("dataset", nargs="?", help="dataset folder (default: the university sample)")
+    p.add_argument("--port", type=int, default=8866)
+    p.add_argument("--host", default="127.0.0.1")
+    p.set_defaults(func=_cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed one line of usage error
+        return int(exc.code or 0) if exc.code in (0, None) else 2
+    try:
+        return args.func(args)
+    except WorkbenchError as exc:
+        print(f"workbench {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

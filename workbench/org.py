@@ -1,0 +1,204 @@
+"""The organisation hierarchy: units, their parents, subtrees and levels.
+
+A :class:`Hierarchy` is built from ``units.csv`` (``unit_id, parent_id, name`` and optional
+``name_en``, ``kind``). The root has an empty parent. :func:`hierarchy_problems` finds what
+makes a table of units unusable as a tree (cycles, orphans, several roots, duplicate ids)
+before a :class:`Hierarchy` is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import DatasetError
+
+__all__ = ["Hierarchy", "UnitProblem", "hierarchy_problems"]
+
+
+@dataclass(frozen=True)
+class UnitProblem:
+    """A row of ``units.csv`` that breaks the tree (index = position in the table)."""
+
+    index: int
+    unit_id: str
+    column: str
+    value: str
+    code: str
+
+
+def hierarchy_problems(unit_ids: list[str], parent_ids: list[str]) -> list[UnitProblem]:
+    """Find duplicate ids, orphans, missing or extra roots and cycles.
+
+    Parameters
+    ----------
+    unit_ids, parent_ids
+        Columns of ``units.csv`` in file order; an empty parent marks the root.
+
+    Returns
+    -------
+    list of UnitProblem
+        ``code`` is one of ``duplicate_unit``, ``orphan_unit``, ``no_root``,
+        ``several_roots``, ``cycle``.
+    """
+    problems: list[UnitProblem] = []
+    first: dict[str, int] = {}
+    for i, uid in enumerate(unit_ids):
+        if uid in first:
+            problems.append(UnitProblem(i, uid, "unit_id", uid, "duplicate_unit"))
+        else:
+            first[uid] = i
+    parent_of = {uid: parent_ids[i] for uid, i in first.items()}
+    roots = [uid for uid, p in parent_of.items() if p == ""]
+    for uid, i in first.items():
+        p = parent_of[uid]
+        if p and p not in parent_of:
+            problems.append(UnitProblem(i, uid, "parent_id", p, "orphan_unit"))
+    if not roots and unit_ids:
+        problems.append(UnitProblem(0, unit_ids[0], "parent_id", parent_ids[0], "no_root"))
+    for uid in roots[1:]:
+        problems.append(UnitProblem(first[uid], uid, "parent_id", "", "several_roots"))
+    # Walk up from every unit; a walk that returns to a unit on its own path is a cycle.
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = known to reach a root or orphan
+    for start in first:
+        path = []
+        uid = start
+        while uid and uid in parent_of and state.get(uid) is None:
+            state[uid] = 1
+            path.append(uid)
+            uid = parent_of[uid]
+        if uid and state.get(uid) == 1:
+            cycle = path[path.index(uid):]
+            for member in cycle:
+                problems.append(UnitProblem(first[member], member, "parent_id",
+                                            parent_of[member], "cycle"))
+        for member in path:
+            state[member] = 2
+    return sorted(problems, key=lambda p: (p.index, p.code))
+
+
+@dataclass(frozen=True, eq=False)
+class Hierarchy:
+    """An org tree. Build it with :meth:`from_frame`; it never changes afterwards.
+
+    Attributes
+    ----------
+    units
+        One row per unit in file order: ``unit_id, parent_id, name, name_en, kind, level``
+        (``level`` 0 = the root).
+    """
+
+    units: pd.DataFrame
+    _parent: Mapping[str, str] = field(repr=False)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> "Hierarchy":
+        """Build from a table with ``unit_id, parent_id, name`` (+ ``name_en, kind``)."""
+        ids = [str(u) for u in frame["unit_id"]]
+        parents = ["" if pd.isna(p) else str(p) for p in frame["parent_id"]]
+        problems = hierarchy_problems(ids, parents)
+        if problems:
+            p = problems[0]
+            raise DatasetError(f"units: unit {p.unit_id!r} breaks the tree ({p.code})")
+        parent = dict(zip(ids, parents))
+        units = pd.DataFrame({
+            "unit_id": ids,
+            "parent_id": parents,
+            "name": [str(n) for n in frame["name"]],
+            "name_en": [str(n) for n in frame.get("name_en", frame["name"])],
+            "kind": [("" if pd.isna(k) else str(k)) for k in frame.get("kind", [""] * len(ids))],
+        })
+        levels = {}
+        for uid in ids:
+            chain = []
+            node = uid
+            while node and node not in levels:
+                chain.append(node)
+                node = parent[node]
+            base = levels[node] if node else -1
+            for depth, member in enumerate(reversed(chain), start=1):
+                levels[member] = base + depth
+        units["level"] = [levels[u] for u in ids]
+        return cls(units=units, _parent=parent)
+
+    @property
+    def root(self) -> str:
+        return next(u for u, p in self._parent.items() if p == "")
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(self.units["unit_id"])
+
+    def __contains__(self, unit_id: object) -> bool:
+        return unit_id in self._parent
+
+    def __len__(self) -> int:
+        return len(self._parent)
+
+    def parent(self, unit_id: str) -> str | None:
+        """The parent of ``unit_id`` (None for the root)."""
+        return self._parent[unit_id] or None
+
+    @cached_property
+    def _children(self) -> dict[str, tuple[str, ...]]:
+        children: dict[str, list[str]] = {u: [] for u in self._parent}
+        for uid, parent in self._parent.items():
+            if parent:
+                children[parent].append(uid)
+        return {u: tuple(c) for u, c in children.items()}
+
+    def children(self, unit_id: str) -> tuple[str, ...]:
+        """Direct children of ``unit_id`` in file order."""
+        return self._children[unit_id]
+
+    def ancestors(self, unit_id: str) -> tuple[str, ...]:
+        """Path from the root down to ``unit_id``'s parent."""
+        chain = []
+        node = self._parent[unit_id]
+        while node:
+            chain.append(node)
+            node = self._parent[node]
+        return tuple(reversed(chain))
+
+    def path(self, unit_id: str) -> tuple[str, ...]:
+        """Path from the root down to and including ``unit_id``."""
+        return self.ancestors(unit_id) + (unit_id,)
+
+    def subtree(self, unit_id: str) -> tuple[str, ...]:
+        """``unit_id`` and all its descendants, depth first in file order."""
+        out = []
+        stack = [unit_id]
+        while stack:
+            node = stack.pop()
+            out.append(node)
+            stack.extend(reversed(self._children[node]))
+        return tuple(out)
+
+    def level(self, unit_id: str) -> int:
+        """Depth of ``unit_id``: 0 for the root."""
+        return int(self.units["level"].iloc[self._position[unit_id]])
+
+    @cached_property
+    def _position(self) -> dict[str, int]:
+        return {u: i for i, u in enumerate(self.units["unit_id"])}
+
+    def name(self, unit_id: str, lang: str = "nb") -> str:
+        """The unit's display name in ``lang``."""
+        column = "name_en" if lang == "en" else "name"
+        return str(self.units[column].iloc[self._position[unit_id]])
+
+    def subtree_matrix(self, unit_ids: Iterable[str] | None = None) -> np.ndarray:
+        """Boolean matrix M[i, j]: unit j lies in the subtree of unit i (in ``ids`` order).
+
+        This is what rolls leaf sums up the tree in one matrix product.
+        """
+        ids = self.ids if unit_ids is None else tuple(unit_ids)
+        pos = self._position
+        matrix = np.zeros((len(ids), len(self.ids)), dtype=bool)
+        for i, uid in enumerate(ids):
+            matrix[i, [pos[u] for u in self.subtree(uid)]] = True
+        return matrix
