@@ -370,7 +370,7 @@ def _check_responses(table: RawTable, config: SurveyConfig, instrument: Instrume
         out[var] = pd.Categorical(np.where(values == "", None, values),
                                   categories=list(spec.values))
     for column, series in codes.items():
-        out[column] = series.to_numpy()[keep]
+        out[column] = series.array[keep]
     return col, out
 
 

@@ -1,0 +1,46 @@
+import json
+import subprocess
+import sys
+
+from workbench.cli import main
+
+
+def test_validate_exit_codes(tiny_dataset, capsys):
+    folder = tiny_dataset()
+    assert main(["validate", str(folder)]) == 0
+    assert "OK: the dataset is clean" in capsys.readouterr().out
+    (folder / "units.csv").write_text("unit_id,parent_id,name\nK,S1,Kommune\nS1,K,Skole\n")
+    assert main(["validate", str(folder), "--json"]) == 2
+    data = json.loads(capsys.readouterr().out)
+    assert data["exit_code"] == 2
+    assert "units.csv, row 2, column parent_id: unit 'K' is its own ancestor" in \
+        data["problems"][0]["message"]
+
+
+def test_quarantine(tiny_dataset, tmp_path, capsys):
+    folder = tiny_dataset()
+    path = folder / "responses.csv"
+    path.write_text(path.read_text().replace("r4,2021,S1,4", "r4,2021,S1,x"))
+    out = tmp_path / "q.csv"
+    assert main(["validate", str(folder), "--quarantine", str(out)]) == 1
+    text = out.read_text()
+    assert text.splitlines()[0].startswith("file,row,problems,respondent_id")
+    assert "responses.csv,6," in text and "value 'x' is not a valid answer" in text
+
+
+def test_usage_errors_are_one_line(tmp_path):
+    for argv in (["validate"], ["frobnicate"], ["serve", str(tmp_path)]):
+        run = subprocess.run([sys.executable, "-m", "workbench.cli", *argv],
+                             capture_output=True, text=True)
+        assert run.returncode == 2, argv
+        assert "Traceback" not in run.stderr
+    run = subprocess.run([sys.executable, "-m", "workbench.cli", "serve", str(tmp_path)],
+                         capture_output=True, text=True)
+    assert run.stderr.count("\n") == 1 and "no survey.yaml" in run.stderr
+
+
+def test_nb_messages(tiny_dataset, capsys):
+    folder = tiny_dataset(headcount__csv="wave,unit_id,invited\n2021,S1,8\n")
+    assert main(["validate", str(folder), "--lang", "nb"]) == 1
+    out = capsys.readouterr().out
+    assert "enheten 'S2' har svar i runde 2021, men ikke antall inviterte" in out

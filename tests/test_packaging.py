@@ -1,0 +1,53 @@
+"""The project's own files install what it needs: pyproject, environment.yml, Makefile, CI."""
+
+import re
+import tomllib
+
+import yaml
+
+from conftest import ROOT
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!\[ ]", requirement, maxsplit=1)[0].lower()
+
+
+def test_environment_matches_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = {_name(r) for r in project["dependencies"] + project["optional-dependencies"]["test"]}
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda = {_name(d) for d in env["dependencies"] if isinstance(d, str)}
+    assert wanted <= conda | {"pip"}, wanted - conda
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert ci.strip().splitlines()[-1] == "make test"
+    assert "make test" in (ROOT / "README.md").read_text()
+    assert "make app" in (ROOT / "README.md").read_text()
+
+
+def test_layout():
+    for name in ("notebooks", "workbench", "templates", "data_samples", "tests", "benchmarks",
+                 "pyproject.toml", "environment.yml", "Makefile", "README.md", ".ci/run"):
+        assert (ROOT / name).exists(), name
+
+
+def test_notebooks_have_no_outputs():
+    import nbformat
+
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), path
+
+
+def test_import_does_no_work():
+    import subprocess
+    import sys
+
+    code = ("import sys, workbench; "
+            "print(sorted(m for m in ('pandas', 'yaml', 'matplotlib', 'ipywidgets') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "matplotlib" not in out.stdout and "ipywidgets" not in out.stdout
