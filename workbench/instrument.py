@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
@@ -196,9 +197,7 @@ def load_instrument(ref: str | Path, base: Path | None = None) -> Instrument:
     """
     ref_str = str(ref)
     if ref_str in builtin_instruments():
-        resource = resources.files("workbench") / "instruments" / f"{ref_str}.yaml"
-        return parse_instrument(yaml.safe_load(resource.read_text(encoding="utf-8")),
-                                source=f"built-in instrument {ref_str!r}")
+        return _builtin(ref_str)
     path = Path(ref_str)
     if base is not None and not path.is_absolute():
         path = base / path
@@ -207,10 +206,21 @@ def load_instrument(ref: str | Path, base: Path | None = None) -> Instrument:
             f"instrument {ref_str!r} is neither a built-in instrument "
             f"({', '.join(builtin_instruments())}) nor an instrument file ({path} not found)")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InstrumentError(f"{path}: not a readable YAML instrument file ({exc})") from None
     return parse_instrument(data, source=str(path))
+
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@lru_cache(maxsize=None)
+def _builtin(instrument_id: str) -> Instrument:
+    # Instruments are frozen values, so the parsed built-ins can be shared.
+    resource = resources.files("workbench") / "instruments" / f"{instrument_id}.yaml"
+    return parse_instrument(yaml.load(resource.read_text(encoding="utf-8"), Loader=_LOADER),
+                            source=f"built-in instrument {instrument_id!r}")
 
 
 def _text(value: Any, where: str, source: str) -> Text:

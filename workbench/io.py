@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io as _io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,8 +154,15 @@ def _delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
+_BROKEN = "\x00broken"  # first field of a record the csv module could not read
+
+
 def _csv_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield (file row where the record starts, fields); blank lines are skipped."""
+    """Yield (file row where the record starts, fields); blank lines are skipped.
+
+    A record the csv module cannot read (a field beyond its size limit, e.g. after a stray
+    quote) comes as ``[_BROKEN, reason, last row]``; reading goes on after it.
+    """
     reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter)
     start = 1
     while True:
@@ -162,13 +170,35 @@ def _csv_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
             record = next(reader)
         except StopIteration:
             return
-        except csv.Error:
-            # A broken quote at the end of a truncated file: report what is left as one row.
-            yield start, ["\x00broken"]
-            return
+        except csv.Error as exc:
+            if reader.line_num < start:  # nothing consumed: stop rather than loop
+                return
+            yield start, [_BROKEN, str(exc), str(reader.line_num)]
+            start = reader.line_num + 1
+            continue
         if any(cell.strip() for cell in record):
             yield start, record
         start = reader.line_num + 1
+
+
+def _quote_problem(record: list[str], last: bool, width: int) -> tuple[str, int] | None:
+    """(code, rows spanned beyond the first) when a quote ran on over rows, else None."""
+    if not any("\n" in cell or "\r" in cell for cell in record):
+        return None
+    cells = list(record)
+    # Only a quote left open at the end of the file puts the final line break into a field.
+    open_to_end = last and bool(cells) and cells[-1][-1:] in ("\n", "\r")
+    if open_to_end:
+        cells[-1] = cells[-1].rstrip("\r\n")
+    breaks = sum(len(re.findall(r"\r\n|\r|\n", cell)) for cell in cells)
+    # With the right number of fields, a run-on quote shows as whole rows inside one value.
+    swallowed = any(max(line.count(d) for d in ",;\t") >= width - 1
+                    for cell in cells for line in cell.splitlines()[1:])
+    if len(record) == width and not swallowed:
+        return None
+    if open_to_end:
+        return "open_quote", breaks
+    return ("quote_spans_rows", breaks) if breaks else None
 
 
 def _cell(value: Any) -> str:
@@ -311,14 +341,25 @@ def read_table(path: Path, required: Iterable[str] = (), mapping: ColumnMapping 
     rejected: list[int] = []
     raw_rows: dict[int, list[str]] = {}
     for position, (row, record) in enumerate(body):
+        if record[:1] == [_BROKEN]:
+            problems.append(Problem("unreadable_row", name, row=row,
+                                    detail={"reason": record[1], "last": int(record[2])}))
+            rejected.append(row)
+            raw_rows[row] = []
+            continue
         if kind != "csv" and len(record) < width:
             record = record + [""] * (width - len(record))
-        if len(record) != width:
-            last = position == len(body) - 1
+        last = position == len(body) - 1
+        quote = _quote_problem(record, last, width) if kind == "csv" else None
+        if len(record) != width or quote is not None:
             code = "truncated_row" if last and len(record) < width else "ragged_row"
+            detail = {"found": len(record), "expected": width}
+            if quote is not None:
+                code = quote[0]
+                detail["last"] = row + quote[1]
             problems.append(Problem(code, name, row=row,
                                     value=_clip(record[-1] if record else ""),
-                                    detail={"found": len(record), "expected": width}))
+                                    detail=detail))
             rejected.append(row)
             raw_rows[row] = record
             continue
@@ -329,7 +370,8 @@ def read_table(path: Path, required: Iterable[str] = (), mapping: ColumnMapping 
     frame = pd.DataFrame(good, columns=header, dtype=object) if good else \
         pd.DataFrame({c: pd.Series([], dtype=object) for c in header})
     frame = frame.loc[:, [c for c in header if c and c not in mapping.ignore]]
-    frame = frame.apply(lambda s: s.str.strip()) if len(frame) else frame
+    for column in frame.columns:
+        frame[column] = _strip(frame[column].to_numpy())
     rows = np.asarray(good_rows, dtype=np.int64)
     for column, value in mapping.constants.items():
         if column not in frame.columns:
@@ -338,6 +380,12 @@ def read_table(path: Path, required: Iterable[str] = (), mapping: ColumnMapping 
         frame.insert(0, "respondent_id", [str(r) for r in rows])
     return RawTable(file=name, frame=frame, rows=rows, read=len(body), rejected=tuple(rejected),
                     problems=tuple(problems), raw_rows=raw_rows)
+
+
+def _strip(values: np.ndarray) -> np.ndarray:
+    """Trim blanks around every cell, reading each distinct text once."""
+    keys, uniques = pd.factorize(values)
+    return np.asarray([str(u).strip() for u in uniques], dtype=object)[keys]
 
 
 def _clip(value: str, width: int = 40) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import difflib
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -149,15 +150,19 @@ class _Collector:
         return self.table.rows[~self.bad]
 
 
-def _hint(value: str, choices: Iterable[str]) -> str:
+def _hint(value: str, choices: Iterable[str]) -> Text | str:
     close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.75)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    if not close:
+        return ""
+    return Text(nb=f"; mente du {close[0]!r}?", en=f"; did you mean {close[0]!r}?")
 
 
 def _numbers(series: pd.Series) -> pd.Series:
     """Text to numbers; a decimal comma is accepted. Empty or unreadable cells become NaN."""
     text = series.astype(str).str.replace(",", ".", regex=False)
-    return pd.to_numeric(text.where(text != ""), errors="coerce")
+    numbers = pd.to_numeric(text.where(text != ""), errors="coerce").astype("float64")
+    # "inf", "1e999": not a number anyone typed on purpose, and they break integer casts.
+    return numbers.where(np.isfinite(numbers))
 
 
 def _apply_labels(series: pd.Series, labels: Mapping[str, str] | None) -> pd.Series:
@@ -170,22 +175,39 @@ def _apply_labels(series: pd.Series, labels: Mapping[str, str] | None) -> pd.Ser
 
 def _code_column(col: _Collector, column: str, valid: frozenset[int], expected: Text,
                  scale: tuple[int, int] | None, mapping: ColumnMapping) -> pd.Series:
-    """Check a column of integer codes; reject rows with bad cells; return Int8 codes."""
-    raw = _apply_labels(col.table.frame[column], mapping.value_map(column))
-    col.table.frame[column] = raw
-    nums = _numbers(raw)
-    filled = (raw != "").to_numpy()
-    numeric = nums.notna().to_numpy()
-    whole = numeric & np.isclose(nums.fillna(0).to_numpy() % 1, 0)
-    ok = whole & nums.fillna(-10**9).round().astype("int64").isin(list(valid)).to_numpy()
-    not_number = filled & ~numeric
-    col.flag(not_number, "not_a_code", column, expected=expected)
-    outside = filled & numeric & ~ok
-    if scale is not None:
-        col.flag(outside, "out_of_scale", column, expected=expected)
-    else:
-        col.flag(outside, "unknown_category", column, expected=expected)
-    return nums.where(pd.Series(ok, index=nums.index)).round().astype("Int8")
+    """Check a column of integer codes; reject rows with bad cells; return Int8 codes.
+
+    A column of answers holds a handful of distinct texts, so each distinct text is read
+    once (labels, decimal comma, range) and the verdicts are spread back over the rows.
+    """
+    labels = mapping.value_map(column)
+    keys, uniques = pd.factorize(col.table.frame[column].to_numpy())
+    codes = np.full(len(uniques), np.nan)
+    status = np.zeros(len(uniques), dtype=np.int8)  # 0 valid or empty, 1 not a code, 2 outside
+    for k, raw in enumerate(uniques):
+        text = str(raw).strip()
+        if labels:
+            text = labels.get(" ".join(text.split()).casefold(), text)
+        if text == "":
+            continue
+        try:
+            number = float(text.replace(",", "."))
+        except ValueError:
+            status[k] = 1
+            continue
+        # 3.5, inf and nan are no scale points: "not a valid answer", not "outside the scale"
+        if not math.isfinite(number) or not number.is_integer():
+            status[k] = 1
+        elif int(number) not in valid:
+            status[k] = 2
+        else:
+            codes[k] = number
+    row_status = status[keys]
+    shown = np.asarray([str(u).strip() for u in uniques], dtype=object)[keys]
+    for code, flag in ((1, "not_a_code"), (2, "out_of_scale" if scale else "unknown_category")):
+        mask = row_status == code
+        col.flag(mask, flag, column, values=shown[mask], expected=expected)
+    return pd.Series(codes[keys]).astype("Int8")
 
 
 def _check_units(folder: Path, config: SurveyConfig
@@ -353,9 +375,8 @@ def _check_responses(table: RawTable, config: SurveyConfig, instrument: Instrume
         if q.id in frame.columns:
             codes[q.id] = _code_column(col, q.id, frozenset(q.codes), q.describe(), None, mapping)
     if headcount is not None:
-        has = set(zip(headcount["wave"], headcount["unit_id"]))
-        pairs = list(zip(wave.to_numpy(), unit.to_numpy()))
-        none = np.array([p not in has for p in pairs]) & ~col.bad
+        has = pd.MultiIndex.from_arrays([headcount["wave"], headcount["unit_id"]])
+        none = ~pd.MultiIndex.from_arrays([wave, unit]).isin(has) & ~col.bad
         col.flag(none, "no_headcount", "unit_id",
                  details=[{"wave": w} for w in wave.to_numpy()[none]])
     keep = ~col.bad
@@ -376,19 +397,17 @@ def _check_responses(table: RawTable, config: SurveyConfig, instrument: Instrume
 
 def _too_many(responses: pd.DataFrame, headcount: pd.DataFrame, rows: np.ndarray
               ) -> list[Problem]:
-    answers = responses.groupby(["wave", "unit_id"], observed=True).size()
-    invited = headcount.groupby(["wave", "unit_id"]).agg(invited=("invited", "sum"))
-    first = pd.Series(rows, index=headcount.index).groupby(
-        [headcount["wave"], headcount["unit_id"]]).min()
-    out = []
-    for (wave, unit), n in answers.items():
-        key = (str(wave), unit)
-        if key in invited.index and n > invited.loc[key, "invited"]:
-            out.append(Problem("too_many_answers", "headcount.csv", row=int(first.loc[key]),
-                               column="invited", value=unit,
-                               detail={"wave": wave, "answers": int(n),
-                                       "invited": int(invited.loc[key, "invited"])}))
-    return out
+    """Units with more accepted answers than invited, located at their first headcount row."""
+    answers = (responses.assign(wave=responses["wave"].astype(str))
+               .groupby(["wave", "unit_id"]).size().rename("answers"))
+    invited = (headcount.assign(row=rows).groupby(["wave", "unit_id"])
+               .agg(invited=("invited", "sum"), row=("row", "min")))
+    joined = invited.join(answers, how="inner")
+    over = joined[joined["answers"] > joined["invited"]].sort_values("row")
+    return [Problem("too_many_answers", "headcount.csv", row=int(r.row), column="invited",
+                    value=unit, detail={"wave": wave, "answers": int(r.answers),
+                                        "invited": int(r.invited)})
+            for (wave, unit), r in over.iterrows()]
 
 
 def validate_dataset(path: str | Path) -> Validation:
@@ -424,9 +443,15 @@ def validate_dataset(path: str | Path) -> Validation:
     problems.extend(warnings)
     try:
         instrument = load_instrument(config.instrument, base=folder)
-        mapping = read_mapping(folder / config.mapping) if config.mapping else ColumnMapping()
     except WorkbenchError as exc:
         problems.append(Problem("bad_config", "survey.yaml", detail={"reason": str(exc)}))
+        return done()
+    try:
+        mapping = read_mapping(folder / config.mapping) if config.mapping else ColumnMapping()
+    except WorkbenchError as exc:
+        # The problem is in the mapping file, not in survey.yaml: name that file.
+        reason = str(exc).removeprefix(f"{folder / str(config.mapping)}: ")
+        problems.append(Problem("bad_config", str(config.mapping), detail={"reason": reason}))
         return done()
     hierarchies, found, count = _check_units(folder, config)
     problems.extend(sorted(found, key=lambda p: -1 if p.row is None else p.row))
@@ -469,10 +494,11 @@ def _quarantine(col: _Collector) -> pd.DataFrame:
     table = col.table
     rejected = table.frame.loc[col.bad].copy()
     rejected.insert(0, "row", table.rows[col.bad])
-    extra = pd.DataFrame([[r] + cells[: len(table.frame.columns)]
-                          for r, cells in table.raw_rows.items()],
-                         columns=["row"] + list(table.frame.columns)[
-                             : max((len(c) for c in table.raw_rows.values()), default=0)])
+    columns = list(table.frame.columns)[
+        : max((len(c) for c in table.raw_rows.values()), default=0)]
+    # Short rows are padded: pandas no longer pads rows of unequal length itself.
+    extra = pd.DataFrame([[r] + cells[: len(columns)] + [""] * (len(columns) - len(cells))
+                          for r, cells in table.raw_rows.items()], columns=["row"] + columns)
     out = pd.concat([rejected, extra], ignore_index=True) if len(extra) else rejected
     out = out.sort_values("row").reset_index(drop=True)
     out.insert(0, "file", table.file)
