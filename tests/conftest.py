@@ -35,3 +35,68 @@ def tiny_dataset(tmp_path: Path):
         return tmp_path
 
     return make
+
+
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: run 'make test' (it installs Debian's chromium)")
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def serve():
+    """Start ``workbench serve DATASET`` on a free port; yield its base URL; stop it."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    procs = []
+
+    def start(dataset: Path, timeout: float = 90) -> str:
+        port = free_port()
+        log = open(ARTIFACTS.joinpath(f"serve-{port}.log"), "w")
+        proc = subprocess.Popen([sys.executable, "-m", "workbench.cli", "serve", str(dataset),
+                                 "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+        procs.append(proc)
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"workbench serve exited with {proc.returncode}; see {log.name}")
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                return url
+            except OSError:
+                time.sleep(0.5)
+        pytest.fail(f"workbench serve did not answer on {url} within {timeout} s")
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    yield start
+    for proc in procs:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()

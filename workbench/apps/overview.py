@@ -8,6 +8,7 @@ layer behind the privacy rules.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from html import escape
 from pathlib import Path
 
 import pandas as pd
@@ -31,7 +32,34 @@ _LABELS = {
     "title": ("Oversikt over datasettet", "Dataset overview"),
     "language": ("Språk", "Language"),
     "unusable": ("Datasettet kan ikke brukes:", "The dataset cannot be used:"),
+    "kind": ("Type enhet", "Kind of unit"),
+    "h_waves": ("Svar per runde, hele organisasjonen", "Answers per wave, whole organisation"),
+    "h_units": ("Hierarkiet", "The hierarchy"),
+    "h_files": ("Kontroll av filene", "Check of the files"),
+    "h_problems": ("Problemer som må rettes", "Problems to fix"),
 }
+
+_CSS = """<style>
+.wb-overview {font-family: 'DejaVu Sans', sans-serif; color: #222; max-width: 900px}
+.wb-overview h2 {margin: 0.2em 0} .wb-overview h3 {margin: 1.2em 0 0.4em; font-size: 1.1em}
+.wb-overview .wb-sub {color: #555; margin: 0}
+.wb-table {border-collapse: collapse; font-size: 0.95em}
+.wb-table th, .wb-table td {border: none; border-bottom: 1px solid #ddd; padding: 4px 14px;
+  text-align: right} .wb-table th:first-child, .wb-table td:first-child {text-align: left}
+.wb-table thead th {border-bottom: 2px solid #555}
+</style>"""
+
+
+def _number(value: float, lang: str) -> str:
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, locale="en" if lang == "en" else "nb_NO")
+
+
+def _percent(share: float, lang: str) -> str:
+    from babel.numbers import format_percent
+
+    return format_percent(share, locale="en" if lang == "en" else "nb_NO")
 
 
 def _t(key: str, lang: str) -> str:
@@ -49,23 +77,26 @@ def wave_table(survey: Survey, lang: str = "nb") -> pd.DataFrame:
     for wave in survey.waves:
         n = int(answers.get(wave, 0))
         big_n = int(invited.get(wave, 0)) or None
-        rows.append({_t("wave", lang): wave, _t("answers", lang): n,
-                     _t("invited", lang): big_n if big_n else "",
-                     _t("rate", lang): f"{100 * n / big_n:.0f} %" if big_n else ""})
+        rows.append({_t("wave", lang): wave, _t("answers", lang): _number(n, lang),
+                     _t("invited", lang): _number(big_n, lang) if big_n else "",
+                     _t("rate", lang): _percent(n / big_n, lang) if big_n else ""})
     return pd.DataFrame(rows)
 
 
 def structure_table(survey: Survey, lang: str = "nb") -> pd.DataFrame:
-    """Units per level of the hierarchy in the last wave."""
+    """Units per level of the hierarchy in the last wave, with the commonest kind of unit."""
     units = survey.hierarchy().units
-    counts = units.groupby("level").size()
-    return pd.DataFrame({_t("level", lang): counts.index, _t("units", lang): counts.values})
+    by_level = units.groupby("level")
+    kinds = by_level["kind"].agg(lambda k: ", ".join(k.value_counts().index[:3]))
+    return pd.DataFrame({_t("level", lang): kinds.index, _t("kind", lang): kinds.values,
+                         _t("units", lang): by_level.size().values})
 
 
 def report_table(report: Report, lang: str = "nb") -> pd.DataFrame:
     """Rows read, accepted and rejected per file."""
-    return pd.DataFrame([{_t(k, lang): getattr(f, k) for k in
-                          ("file", "read", "accepted", "rejected")} for f in report.files])
+    return pd.DataFrame([{_t("file", lang): f.file, **{_t(k, lang): _number(getattr(f, k), lang)
+                                                      for k in ("read", "accepted", "rejected")}}
+                         for f in report.files])
 
 
 @dataclass(frozen=True)
@@ -84,20 +115,24 @@ class OverviewState:
 def _html(state: OverviewState, survey: Survey | None, report: Report) -> str:
     lang = state.lang
     if survey is None:
-        problems = "".join(f"<li>{p.message(lang)}</li>" for p in report.problems
+        problems = "".join(f"<li>{escape(p.message(lang))}</li>" for p in report.problems
                            if p.severity == "unusable")
         return f"<h2>{_t('title', lang)}</h2><p>{_t('unusable', lang)}</p><ul>{problems}</ul>"
     name = survey.name(lang)
     instrument = survey.instrument.name(lang)
-    parts = [f"<h2>{name}</h2>", f"<p>{instrument}</p>",
-             wave_table(survey, lang).to_html(index=False, classes="wb-table"),
-             structure_table(survey, lang).to_html(index=False, classes="wb-table"),
-             report_table(report, lang).to_html(index=False, classes="wb-table")]
+    def table(frame: pd.DataFrame) -> str:
+        return frame.to_html(index=False, classes="wb-table", border=0)
+
+    parts = [_CSS, "<div class='wb-overview'>", f"<h2>{escape(name)}</h2>",
+             f"<p class='wb-sub'>{escape(instrument)}</p>",
+             f"<h3>{_t('h_waves', lang)}</h3>", table(wave_table(survey, lang)),
+             f"<h3>{_t('h_units', lang)}</h3>", table(structure_table(survey, lang)),
+             f"<h3>{_t('h_files', lang)}</h3>", table(report_table(report, lang))]
     issues = [p for p in report.problems if p.severity != "warning"]
     if issues:
-        items = "".join(f"<li>{p.message(lang)}</li>" for p in issues[:20])
-        parts.append(f"<ul class='wb-problems'>{items}</ul>")
-    return "\n".join(parts)
+        items = "".join(f"<li>{escape(p.message(lang))}</li>" for p in issues[:20])
+        parts.append(f"<h3>{_t('h_problems', lang)}</h3><ul>{items}</ul>")
+    return "\n".join(parts + ["</div>"])
 
 
 def overview_app(dataset: str | Path, lang: str = "nb"):
@@ -112,6 +147,7 @@ def overview_app(dataset: str | Path, lang: str = "nb"):
 
     def on_lang(change):
         state["value"] = state["value"].with_lang(change["new"])
+        toggle.description = _t("language", state["value"].lang)
         body.value = _html(state["value"], result.survey, result.report)
 
     toggle.observe(on_lang, names="value")
