@@ -4,9 +4,8 @@ import os
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-
 from conftest import ROOT, SAMPLES
+from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 

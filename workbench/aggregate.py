@@ -1,0 +1,276 @@
+"""Aggregation over the hierarchy from sufficient statistics.
+
+For every unit's *own* members (not its children) and every key (factor or item) the data
+are reduced once to sufficient statistics: persons with a value ``n``, the sum and the sum of
+squares of their values, and the count of answers per scale point. A unit's subtree totals
+are the sums of its descendants' own totals, which one sparse matrix product gives for all
+units at once. The whole organisation's table so costs about one pass over the data.
+
+These functions produce *unprotected* numbers. Nothing here reaches a person without
+:func:`workbench.privacy.protect`; use :func:`workbench.stats.stats_table`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy import stats as st
+
+from workbench.instrument import Instrument
+from workbench.org import Hierarchy
+from workbench.scoring import answer_codes, item_values, person_scores
+
+__all__ = ["Sums", "own_sums", "rollup", "describe", "fpc_factor", "rollup_matrix",
+           "STAT_COLUMNS", "stat_columns"]
+
+STAT_COLUMNS = ("wave", "unit_id", "unit_name", "level", "key", "label", "n", "invited", "mean",
+                "sd", "se", "ci_low", "ci_high", "moe")
+
+
+def stat_columns(points: int) -> list[str]:
+    """The ``stats`` columns of DESIGN.md for a scale of ``points`` points, in order."""
+    return [*STAT_COLUMNS, *(f"pct_{k}" for k in range(1, points + 1)), "top_box",
+            "suppressed", "reason"]
+
+
+def fpc_factor(n: np.ndarray | float, invited: np.ndarray | float,
+               form: str = "design") -> np.ndarray:
+    """The finite population correction for a standard error, as a factor (0..1).
+
+    Parameters
+    ----------
+    n
+        Persons who answered.
+    invited
+        Population size N (persons invited); NaN or 0 when unknown: factor 1 (no correction).
+    form
+        ``"design"``: sqrt(1 - n/N), the form of DESIGN.md (used everywhere by default).
+        ``"statpsych"``: sqrt((N - n)/(N - 1)), the form of R's statpsych ``ci.mean.fpc``.
+        The two differ by a factor sqrt(N/(N-1)): under 1% once N > 50.
+
+    Examples
+    --------
+    >>> float(fpc_factor(40, 300, "statpsych")) * 3.65 / 40 ** 0.5   # ci.mean.fpc's SE
+    0.5381631...
+    """
+    n = np.asarray(n, dtype="float64")
+    big = np.asarray(invited, dtype="float64")
+    known = np.isfinite(big) & (big > 0)
+    safe = np.where(known, big, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if form == "design":
+            share = 1.0 - n / safe
+        elif form == "statpsych":
+            share = np.where(safe > 1, (safe - n) / (safe - 1.0), 0.0)
+        else:
+            raise ValueError(f"unknown FPC form {form!r}; use 'design' or 'statpsych'")
+    return np.where(known, np.sqrt(np.clip(share, 0.0, 1.0)), 1.0)
+
+
+@dataclass(frozen=True, eq=False)
+class Sums:
+    """Sufficient statistics for cells (unit, or unit x group) and keys.
+
+    Attributes
+    ----------
+    cells
+        Cell labels: unit ids, or (unit id, group) pairs when grouped.
+    keys
+        Factor or item ids.
+    n, s1, s2
+        Persons with a value, sum and sum of squares of their values (cells x keys).
+    counts
+        Answers per scale point (cells x keys x points).
+    answers
+        Persons who answered at all (cells).
+    invited
+        Persons invited (cells); NaN when unknown.
+    """
+
+    cells: tuple
+    keys: tuple[str, ...]
+    n: np.ndarray
+    s1: np.ndarray
+    s2: np.ndarray
+    counts: np.ndarray
+    answers: np.ndarray
+    invited: np.ndarray
+
+
+def _bincount2(index: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
+    """n, sum and sum of squares of each column of ``values`` per ``index`` (NaN skipped)."""
+    ok = ~np.isnan(values)
+    clean = np.where(ok, values, 0.0)
+    n = np.empty((size, values.shape[1]))
+    s1 = np.empty_like(n)
+    s2 = np.empty_like(n)
+    for k in range(values.shape[1]):
+        n[:, k] = np.bincount(index, weights=ok[:, k], minlength=size)
+        s1[:, k] = np.bincount(index, weights=clean[:, k], minlength=size)
+        s2[:, k] = np.bincount(index, weights=clean[:, k] ** 2, minlength=size)
+    return n, s1, s2
+
+
+def _point_counts(index: np.ndarray, values: np.ndarray, size: int, lo: int,
+                  points: int) -> np.ndarray:
+    """Answers per scale point for each column: (size x columns x points)."""
+    out = np.zeros((size, values.shape[1], points))
+    for k in range(values.shape[1]):
+        column = values[:, k]
+        ok = ~np.isnan(column)
+        flat = index[ok] * points + (column[ok].astype(np.int64) - lo)
+        out[:, k, :] = np.bincount(flat, minlength=size * points).reshape(size, points)
+    return out
+
+
+def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
+             level: str = "factor", by: str | None = None, groups: tuple[str, ...] = (),
+             headcount: pd.DataFrame | None = None) -> Sums:
+    """Sufficient statistics of each unit's own members (one wave's responses).
+
+    Parameters
+    ----------
+    data
+        One wave's responses (raw codes), e.g. ``survey.responses`` filtered on a wave.
+    instrument, hierarchy
+        The instrument and that wave's hierarchy.
+    level
+        ``factor`` (person factor scores; distribution of all answers to the factor's items,
+        reverse items flipped so that a high point is a good result) or ``item`` (answers as
+        given).
+    by, groups
+        A background column and its codes: cells become (unit, group); persons with an empty
+        value there are left out of every group.
+    headcount
+        That wave's headcount rows (``unit_id``, background columns, ``invited``), or None.
+    """
+    units = hierarchy.ids
+    position = pd.Index(units)
+    unit_index = position.get_indexer(data["unit_id"])
+    n_groups = max(1, len(groups))
+    if by is not None:
+        group_index = pd.Index(groups).get_indexer(data[by].astype(object))
+        keep = group_index >= 0
+        data = data.loc[keep]
+        unit_index = unit_index[keep] * n_groups + group_index[keep]
+    size = len(units) * n_groups
+    scale = instrument.scale
+    points = scale.max - scale.min + 1
+    if level == "factor":
+        keys = tuple(f.id for f in instrument.factors)
+        scores = person_scores(data, instrument, keep=()).to_numpy(dtype="float64")
+        n, s1, s2 = _bincount2(unit_index, scores, size)
+        item_counts = _point_counts(unit_index, item_values(data, instrument).to_numpy(), size,
+                                    scale.min, points)
+        item_pos = {item_id: i for i, item_id in enumerate(instrument.item_ids)}
+        counts = np.stack([item_counts[:, [item_pos[i] for i in f.item_ids], :].sum(axis=1)
+                           for f in instrument.factors], axis=1)
+    elif level == "item":
+        keys = instrument.item_ids
+        codes = answer_codes(data, instrument)
+        n, s1, s2 = _bincount2(unit_index, codes, size)
+        counts = _point_counts(unit_index, codes, size, scale.min, points)
+    else:
+        raise ValueError(f"level must be 'factor' or 'item', got {level!r}")
+    answers = np.bincount(unit_index, minlength=size).astype("float64")
+    invited = np.full(size, np.nan)
+    if headcount is not None and (by is None or by in headcount.columns):
+        h_units = position.get_indexer(headcount["unit_id"])
+        h_index = h_units
+        ok = h_units >= 0
+        if by is not None:
+            g = pd.Index(groups).get_indexer(headcount[by].astype(object))
+            ok &= g >= 0
+            h_index = h_units * n_groups + g
+        invited = np.bincount(h_index[ok], weights=headcount["invited"].to_numpy()[ok],
+                              minlength=size).astype("float64")
+        has = np.bincount(h_index[ok], minlength=size) > 0
+        # a unit with no headcount row of its own has 0 invited of its own, not "unknown"
+        invited = np.where(has | (answers == 0), invited, np.nan)
+    cells = tuple(units) if by is None else tuple((u, g) for u in units for g in groups)
+    return Sums(cells=cells, keys=keys, n=n, s1=s1, s2=s2, counts=counts, answers=answers,
+                invited=invited)
+
+
+def rollup_matrix(hierarchy: Hierarchy) -> sparse.csr_matrix:
+    """Sparse matrix A (units x units): A[a, d] = 1 when unit d lies in a's subtree."""
+    pos = {u: i for i, u in enumerate(hierarchy.ids)}
+    rows, cols = [], []
+    for unit in hierarchy.ids:
+        d = pos[unit]
+        for ancestor in hierarchy.path(unit):
+            rows.append(pos[ancestor])
+            cols.append(d)
+    size = len(pos)
+    return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(size, size))
+
+
+def rollup(own: Sums, hierarchy: Hierarchy, matrix: sparse.csr_matrix | None = None) -> Sums:
+    """Subtree totals for every unit (or unit x group) from the units' own totals."""
+    a = rollup_matrix(hierarchy) if matrix is None else matrix
+    units = len(hierarchy)
+    groups = len(own.cells) // units
+
+    def up(values: np.ndarray) -> np.ndarray:
+        shape = values.shape
+        flat = values.reshape(units, -1)
+        return np.asarray(a @ flat).reshape(shape)
+
+    invited = own.invited
+    known = np.isfinite(invited).reshape(units, groups)
+    # N of a subtree is known only when it is known for every unit in it
+    unknown_below = np.asarray(a @ (~known).astype("float64")) > 0
+    invited_up = np.where(unknown_below, np.nan, up(np.nan_to_num(invited).reshape(units, groups)))
+    return Sums(cells=own.cells, keys=own.keys, n=up(own.n), s1=up(own.s1), s2=up(own.s2),
+                counts=up(own.counts), answers=up(own.answers),
+                invited=invited_up.reshape(-1))
+
+
+def describe(sums: Sums, instrument: Instrument, top_box: int | None = None) -> pd.DataFrame:
+    """Turn sufficient statistics into the statistics columns, one row per cell and key.
+
+    Returns
+    -------
+    DataFrame
+        ``cell, key, n, invited, mean, sd, se, ci_low, ci_high, moe, pct_1 .. pct_K,
+        top_box, answers``: mean and sd of the values; se = sd/sqrt(n); the 95% interval is
+        mean +- t(0.975, n-1) x se x sqrt(1 - n/N) (N = invited; no correction when N is
+        unknown); pct_k = share of answers at scale point k (percent); top_box = the share
+        of the top ``top_box`` points.
+    """
+    n = sums.n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = sums.s1 / n
+        var = (sums.s2 - sums.s1 ** 2 / n) / (n - 1)
+        sd = np.sqrt(np.clip(var, 0.0, None))
+        se = sd / np.sqrt(n)
+        invited = np.repeat(sums.invited[:, None], n.shape[1], axis=1)
+        t = st.t.ppf(0.975, np.where(n > 1, n - 1, np.nan))
+        moe = t * se * fpc_factor(n, invited)
+        total = sums.counts.sum(axis=2, keepdims=True)
+        pct = 100.0 * sums.counts / total
+    sd = np.where(n > 1, sd, np.nan)
+    points = sums.counts.shape[2]
+    top = top_box if top_box is not None else instrument.scale.top_box
+    cells, keys = len(sums.cells), len(sums.keys)
+    frame = pd.DataFrame({
+        "cell": np.repeat(np.arange(cells), keys),
+        "key": np.tile(np.array(sums.keys, dtype=object), cells),
+        "n": n.reshape(-1).astype("int64"),
+        "invited": invited.reshape(-1),
+        "mean": mean.reshape(-1),
+        "sd": sd.reshape(-1),
+        "se": np.where(n > 1, se, np.nan).reshape(-1),
+        "ci_low": (mean - moe).reshape(-1),
+        "ci_high": (mean + moe).reshape(-1),
+        "moe": moe.reshape(-1),
+    })
+    flat_pct = pct.reshape(-1, points)
+    for k in range(points):
+        frame[f"pct_{k + 1}"] = flat_pct[:, k]
+    frame["top_box"] = flat_pct[:, points - top:].sum(axis=1)
+    frame["answers"] = np.repeat(sums.answers, keys).astype("int64")
+    return frame

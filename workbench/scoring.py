@@ -1,0 +1,92 @@
+"""Scoring: answers to item values, and person factor scores.
+
+Rules (``DESIGN.md``, Statistics rules): missing codes ("don't know") become missing before
+anything else; reverse items are flipped, x' = min + max - x; a person's factor score is the
+mean of the factor's answered items when at least ``ceil(min_answered x items)`` are
+answered, otherwise missing.
+
+Examples
+--------
+>>> from workbench import load_survey
+>>> from workbench.scoring import person_scores
+>>> survey = load_survey("data_samples/municipality")
+>>> scores = person_scores(survey.responses, survey.instrument)
+>>> round(float(scores["F1"].mean()), 2)  # doctest: +SKIP
+4.32
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from workbench.instrument import Instrument
+
+__all__ = ["item_values", "person_scores", "answer_codes"]
+
+
+def answer_codes(data: pd.DataFrame, instrument: Instrument) -> np.ndarray:
+    """Raw answers as a float matrix (persons x items), missing codes and skips as NaN.
+
+    Not reversed: these are the codes the respondents ticked, as the distributions count them.
+    """
+    codes = data.loc[:, list(instrument.item_ids)].to_numpy(dtype="float64", na_value=np.nan)
+    for missing in instrument.scale.missing_codes:
+        codes[codes == missing] = np.nan
+    return codes
+
+
+def item_values(data: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+    """Item values ready for scoring: missing codes as NaN, reverse items flipped.
+
+    Parameters
+    ----------
+    data
+        Responses with one column per item id (raw codes), e.g. ``Survey.responses``.
+    instrument
+        The instrument the answers belong to.
+
+    Returns
+    -------
+    DataFrame
+        One float column per item id, same index as ``data``.
+    """
+    values = answer_codes(data, instrument)
+    flip = np.array([item.reverse for item in instrument.items])
+    values[:, flip] = instrument.scale.min + instrument.scale.max - values[:, flip]
+    return pd.DataFrame(values, index=data.index, columns=list(instrument.item_ids))
+
+
+def person_scores(data: pd.DataFrame, instrument: Instrument,
+                  keep: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Person factor scores: the mean of answered items, when enough are answered.
+
+    Parameters
+    ----------
+    data
+        Responses (raw codes), e.g. ``Survey.responses``.
+    instrument
+        The instrument.
+    keep
+        Columns of ``data`` to carry over (default: every column that is not an item or an
+        extra question: ``respondent_id, wave, unit_id`` and the background columns).
+
+    Returns
+    -------
+    DataFrame
+        The ``keep`` columns, then one float column per factor id (NaN when the person
+        answered fewer than ``instrument.min_items(factor)`` of its items).
+    """
+    values = item_values(data, instrument).to_numpy()
+    position = {item_id: i for i, item_id in enumerate(instrument.item_ids)}
+    if keep is None:
+        skip = set(instrument.item_ids) | set(instrument.extra_ids)
+        keep = tuple(c for c in data.columns if c not in skip)
+    out = data.loc[:, list(keep)].copy()
+    for factor in instrument.factors:
+        block = values[:, [position[i] for i in factor.item_ids]]
+        answered = np.sum(~np.isnan(block), axis=1)
+        with np.errstate(invalid="ignore"):
+            mean = np.nansum(block, axis=1) / answered
+        out[factor.id] = np.where(answered >= instrument.min_items(factor), mean, np.nan)
+    return out
