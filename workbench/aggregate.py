@@ -21,7 +21,7 @@ from scipy import stats as st
 
 from workbench.instrument import Instrument
 from workbench.org import Hierarchy
-from workbench.scoring import answer_codes, item_values, person_scores
+from workbench.scoring import answer_codes, factor_scores, scored_values
 
 __all__ = ["Sums", "own_sums", "rollup", "describe", "fpc_factor", "rollup_matrix",
            "STAT_COLUMNS", "stat_columns"]
@@ -161,10 +161,9 @@ def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
     points = scale.max - scale.min + 1
     if level == "factor":
         keys = tuple(f.id for f in instrument.factors)
-        scores = person_scores(data, instrument, keep=()).to_numpy(dtype="float64")
-        n, s1, s2 = _bincount2(unit_index, scores, size)
-        item_counts = _point_counts(unit_index, item_values(data, instrument).to_numpy(), size,
-                                    scale.min, points)
+        values = scored_values(data, instrument)
+        n, s1, s2 = _bincount2(unit_index, factor_scores(values, instrument), size)
+        item_counts = _point_counts(unit_index, values, size, scale.min, points)
         item_pos = {item_id: i for i, item_id in enumerate(instrument.item_ids)}
         counts = np.stack([item_counts[:, [item_pos[i] for i in f.item_ids], :].sum(axis=1)
                            for f in instrument.factors], axis=1)

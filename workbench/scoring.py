@@ -22,7 +22,7 @@ import pandas as pd
 
 from workbench.instrument import Instrument
 
-__all__ = ["item_values", "person_scores", "answer_codes"]
+__all__ = ["item_values", "person_scores", "answer_codes", "scored_values", "factor_scores"]
 
 
 def answer_codes(data: pd.DataFrame, instrument: Instrument) -> np.ndarray:
@@ -30,10 +30,35 @@ def answer_codes(data: pd.DataFrame, instrument: Instrument) -> np.ndarray:
 
     Not reversed: these are the codes the respondents ticked, as the distributions count them.
     """
-    codes = data.loc[:, list(instrument.item_ids)].to_numpy(dtype="float64", na_value=np.nan)
+    items = instrument.item_ids
+    # column by column into one array: much faster than interleaving nullable columns
+    codes = np.empty((len(data), len(items)), dtype="float64", order="F")
+    for k, item in enumerate(items):
+        codes[:, k] = data[item].to_numpy(dtype="float64", na_value=np.nan)
     for missing in instrument.scale.missing_codes:
         codes[codes == missing] = np.nan
     return codes
+
+
+def scored_values(data: pd.DataFrame, instrument: Instrument) -> np.ndarray:
+    """:func:`answer_codes` with reverse items flipped (persons x items)."""
+    values = answer_codes(data, instrument)
+    flip = np.array([item.reverse for item in instrument.items])
+    values[:, flip] = instrument.scale.min + instrument.scale.max - values[:, flip]
+    return values
+
+
+def factor_scores(values: np.ndarray, instrument: Instrument) -> np.ndarray:
+    """Person factor scores (persons x factors) from scored item values (persons x items)."""
+    position = {item_id: i for i, item_id in enumerate(instrument.item_ids)}
+    out = np.empty((values.shape[0], len(instrument.factors)))
+    for k, factor in enumerate(instrument.factors):
+        block = values[:, [position[i] for i in factor.item_ids]]
+        answered = np.sum(~np.isnan(block), axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.nansum(block, axis=1) / answered
+        out[:, k] = np.where(answered >= instrument.min_items(factor), mean, np.nan)
+    return out
 
 
 def item_values(data: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
@@ -51,10 +76,8 @@ def item_values(data: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     DataFrame
         One float column per item id, same index as ``data``.
     """
-    values = answer_codes(data, instrument)
-    flip = np.array([item.reverse for item in instrument.items])
-    values[:, flip] = instrument.scale.min + instrument.scale.max - values[:, flip]
-    return pd.DataFrame(values, index=data.index, columns=list(instrument.item_ids))
+    return pd.DataFrame(scored_values(data, instrument), index=data.index,
+                        columns=list(instrument.item_ids))
 
 
 def person_scores(data: pd.DataFrame, instrument: Instrument,
@@ -77,16 +100,11 @@ def person_scores(data: pd.DataFrame, instrument: Instrument,
         The ``keep`` columns, then one float column per factor id (NaN when the person
         answered fewer than ``instrument.min_items(factor)`` of its items).
     """
-    values = item_values(data, instrument).to_numpy()
-    position = {item_id: i for i, item_id in enumerate(instrument.item_ids)}
+    scores = factor_scores(scored_values(data, instrument), instrument)
     if keep is None:
         skip = set(instrument.item_ids) | set(instrument.extra_ids)
         keep = tuple(c for c in data.columns if c not in skip)
     out = data.loc[:, list(keep)].copy()
-    for factor in instrument.factors:
-        block = values[:, [position[i] for i in factor.item_ids]]
-        answered = np.sum(~np.isnan(block), axis=1)
-        with np.errstate(invalid="ignore"):
-            mean = np.nansum(block, axis=1) / answered
-        out[factor.id] = np.where(answered >= instrument.min_items(factor), mean, np.nan)
+    for k, factor in enumerate(instrument.factors):
+        out[factor.id] = scores[:, k]
     return out
