@@ -52,6 +52,22 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "truncated_row": ("error", "the last row has {found} of {expected} fields: the file seems "
                       "truncated", "den siste raden har {found} av {expected} felt: filen ser ut "
                       "til å være avkuttet"),
+    "open_quote": ("error", "a quote opened in this row is never closed: everything from here to "
+                   "the end of the file (row {last}) was read as one row of {found} fields, "
+                   "expected {expected}; check for a stray quote, or whether the file was cut off",
+                   "et anførselstegn som åpnes i denne raden, lukkes aldri: alt herfra til "
+                   "slutten av filen (rad {last}) ble lest som én rad med {found} felt, forventet "
+                   "{expected}; se etter et løst anførselstegn, eller om filen er avkuttet"),
+    "quote_spans_rows": ("error", "a quoted value runs on from this row to row {last}, so rows "
+                         "{row}-{last} were read as one row; check for a stray or missing quote",
+                         "en verdi i anførselstegn fortsetter fra denne raden til rad {last}, så "
+                         "radene {row}-{last} ble lest som én rad; se etter et løst eller "
+                         "manglende anførselstegn"),
+    "unreadable_row": ("error", "the row cannot be read ({reason}); it ends on row {last}, and "
+                       "reading goes on after it; check for a stray quote or a far too long value",
+                       "raden kan ikke leses ({reason}); den slutter på rad {last}, og lesingen "
+                       "fortsetter etter den; se etter et løst anførselstegn eller en altfor lang "
+                       "verdi"),
     "empty_required": ("error", "the value is empty; every row needs one",
                        "verdien er tom; hver rad må ha en"),
     "out_of_scale": ("error", "value {value!r} is outside the scale; expected {expected}",
@@ -124,8 +140,9 @@ class Problem:
         """The problem as one line: where, then what and what was expected."""
         _, en, nb = MESSAGES[self.code]
         expected = self.expected(lang) if isinstance(self.expected, Text) else self.expected
+        detail = {k: v(lang) if isinstance(v, Text) else v for k, v in self.detail.items()}
         fields = {"file": self.file, "row": self.row, "column": self.column,
-                  "value": self.value, "expected": expected, **self.detail}
+                  "value": self.value, "expected": expected, **detail}
         text = (nb if lang == "nb" else en).format(**fields)
         where = [self.file]
         if self.row is not None:

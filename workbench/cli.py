@@ -51,6 +51,61 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def _load(dataset: str):
+    """Load a dataset for the statistics commands; say so when rows were rejected."""
+    from workbench.validate import load_survey
+
+    survey = load_survey(dataset)
+    rejected = sum(f.rejected for f in survey.report.files)
+    if rejected:
+        print(f"note: {rejected} row(s) were rejected; run 'workbench validate {dataset}' to see "
+              "why", file=sys.stderr)
+    return survey
+
+
+def _emit(table, fmt: str, out: str | None) -> int:
+    """Write a table as CSV or JSON to ``out`` or stdout."""
+    rounded = table.copy()
+    for column in rounded.columns:
+        if rounded[column].dtype.kind == "f" and column not in ("p", "p_adj"):
+            digits = 2 if column.startswith("pct_") or column == "top_box" else 4
+            rounded[column] = rounded[column].round(digits)
+    if fmt == "json":
+        text = rounded.to_json(orient="records", force_ascii=False, indent=1)
+    else:
+        text = rounded.to_csv(index=False, lineterminator="\n")
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    from workbench.stats import stats_table
+
+    survey = _load(args.dataset)
+    table = stats_table(survey, wave=args.wave, level=args.level, by=args.by, unit=args.unit,
+                        lang=args.lang or survey.config.language)
+    return _emit(table, args.format, args.out)
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from workbench.compare import compare
+
+    survey = _load(args.dataset)
+    table = compare(survey, args.unit, args.against, wave=args.wave, threshold=args.threshold,
+                    lang=args.lang or survey.config.language)
+    return _emit(table, args.format, args.out)
+
+
+def _cmd_reliability(args: argparse.Namespace) -> int:
+    from workbench.reliability import reliability
+
+    survey = _load(args.dataset)
+    return _emit(reliability(survey, wave=args.wave), args.format, args.out)
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     dataset = Path(args.dataset) if args.dataset else default_samples_dir() / "university"
     if not (dataset / "survey.yaml").is_file():
@@ -90,6 +145,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quarantine", metavar="FILE", help="write the rejected rows to FILE (CSV)")
     p.add_argument("--lang", choices=("en", "nb"), default="en", help="language of messages")
     p.set_defaults(func=_cmd_validate)
+
+    def output_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--format", choices=("csv", "json"), default="csv")
+        p.add_argument("--out", metavar="FILE", help="write to FILE instead of the terminal")
+        p.add_argument("--lang", choices=("nb", "en"),
+                       help="language of names and verdicts (default: survey.yaml)")
+
+    p = sub.add_parser("stats", help="the published statistics table (privacy rules applied)")
+    p.add_argument("dataset")
+    p.add_argument("--unit", help="one unit (its whole subtree as one group)")
+    p.add_argument("--wave", help="one wave (default: all)")
+    p.add_argument("--level", choices=("factor", "item"), default="factor")
+    p.add_argument("--by", metavar="VAR", help="a background variable (allowed levels only)")
+    output_options(p)
+    p.set_defaults(func=_cmd_stats)
+
+    p = sub.add_parser("compare", help="test a unit against its parent, benchmark, previous "
+                                       "wave or siblings")
+    p.add_argument("dataset")
+    p.add_argument("--unit", required=True)
+    p.add_argument("--wave", help="wave (default: the last)")
+    p.add_argument("--against", required=True,
+                   choices=("parent", "benchmark", "previous", "siblings"))
+    p.add_argument("--threshold", type=float, default=0.2,
+                   help="smallest difference (points) called real (default 0.2)")
+    output_options(p)
+    p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("reliability", help="Cronbach's alpha per factor and wave")
+    p.add_argument("dataset")
+    p.add_argument("--wave", help="one wave (default: all)")
+    output_options(p)
+    p.set_defaults(func=_cmd_reliability)
 
     p = sub.add_parser("serve", help="serve the notebooks as apps with Voila")
     p.add_argument("dataset", nargs="?", help="dataset folder (default: the university sample)")

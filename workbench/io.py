@@ -148,10 +148,18 @@ def _decode(data: bytes) -> str:
 
 
 def _delimiter(text: str) -> str:
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    counts = {d: first.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
+    # The delimiter is the one that splits most of the first lines into the same number of
+    # fields: a title line ("Eksport; 2023") or a header cell with semicolons in it must not
+    # outvote a comma that every data line holds (nor decimal commas a semicolon).
+    lines = [line for line in text[:1 << 16].splitlines() if line.strip()][:HEADER_SCAN_ROWS]
+    best, score = ",", (0, 0)
+    for d in (",", ";", "\t"):
+        counts = [line.count(d) for line in lines if d in line]
+        if counts:
+            usual = max(sorted(set(counts)), key=counts.count)
+            if (counts.count(usual), usual) > score:
+                best, score = d, (counts.count(usual), usual)
+    return best
 
 
 _BROKEN = "\x00broken"  # first field of a record the csv module could not read

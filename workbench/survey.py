@@ -103,6 +103,15 @@ def read_config(folder: Path) -> tuple[SurveyConfig, list[Problem]]:
         raise ConfigProblem(Problem("missing_file", "survey.yaml"))
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as exc:
+        # Name the row (as an editor numbers it) rather than echo the parser's own report.
+        mark = exc.problem_mark
+        reason = str(exc.problem)
+        if exc.context and exc.context_mark is not None:
+            reason += f" ({exc.context} that starts on row {exc.context_mark.line + 1})"
+        raise ConfigProblem(Problem("unreadable_file", "survey.yaml",
+                                    row=None if mark is None else mark.line + 1,
+                                    detail={"reason": reason})) from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigProblem(Problem("unreadable_file", "survey.yaml",
                                     detail={"reason": str(exc).replace("\n", " ")})) from None

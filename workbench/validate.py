@@ -273,7 +273,8 @@ def _check_headcount(folder: Path, config: SurveyConfig, hierarchies: Mapping[st
                  details=[{"hint": _hint(u, hierarchy.ids)}
                           for u in frame["unit_id"].to_numpy()[unknown]])
     invited = _numbers(frame["invited"])
-    bad = (invited.isna() | (invited < 0) | (invited % 1 != 0)).to_numpy()
+    # 1e20 is "whole" but no head count, and it would wrap around in an int64.
+    bad = (invited.isna() | (invited < 0) | (invited % 1 != 0) | (invited >= 2**53)).to_numpy()
     col.flag(bad, "bad_number", "invited")
     for var, spec in config.background.items():
         if var in frame.columns:

@@ -1,0 +1,146 @@
+"""Reliability of the factors: Cronbach's alpha for the whole organisation, per wave.
+
+Alpha is computed the way R's ``psych::alpha`` does by default: from the covariance matrix
+of pairwise-complete observations, alpha = k/(k-1) x (1 - trace(C)/sum(C)), where C is the
+k x k item covariance matrix and k the number of items. Items are taken as scored: missing
+codes ("don't know") are missing and reverse items are flipped before anything else.
+
+Alpha is reported for the whole organisation only, never per unit: a small unit's alpha is
+noise, and it would be a statistic about a group that may be hidden.
+
+Examples
+--------
+>>> from workbench.validate import load_survey
+>>> from workbench.reliability import reliability
+>>> survey = load_survey("data_samples/university")
+>>> table = reliability(survey, wave="2021")
+>>> list(table.columns[:5])
+['wave', 'factor', 'n', 'items', 'alpha']
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import UsageError
+from workbench.scoring import item_values
+
+__all__ = ["RELIABILITY_COLUMNS", "cronbach_alpha", "reliability"]
+
+RELIABILITY_COLUMNS = ("wave", "factor", "n", "items", "alpha")
+
+
+def cronbach_alpha(items: pd.DataFrame, pairwise: bool = True) -> float:
+    """Cronbach's alpha of a set of items (psych-compatible).
+
+    Parameters
+    ----------
+    items
+        One column per item, one row per person; missing answers as NaN.
+    pairwise
+        True (default, as ``psych::alpha``): each covariance from the persons who answered
+        both items (pairwise-complete). False: listwise, only persons who answered every
+        item (as ``multilevel::cronbach`` after dropping incomplete rows).
+
+    Returns
+    -------
+    float
+        k/(k-1) x (1 - trace(C)/sum(C)) with C the item covariance matrix (denominator
+        n - 1); NaN with fewer than two items, fewer than two usable persons, or when C
+        cannot be estimated (an item pair nobody answered together).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"a": [1, 2, 3, 4], "b": [2, 2, 3, 5], "c": [1, 3, 3, 4]})
+    >>> round(cronbach_alpha(data), 4)
+    0.9474
+    """
+    frame = pd.DataFrame(items).astype("float64")
+    k = frame.shape[1]
+    if k < 2:
+        return float("nan")
+    if not pairwise:
+        frame = frame.dropna()
+    if len(frame) < 2:
+        return float("nan")
+    # DataFrame.cov uses pairwise-complete observations, as cov(x, use = "pairwise") in R
+    cov = frame.cov(min_periods=2).to_numpy()
+    if not np.all(np.isfinite(cov)):
+        return float("nan")
+    total = cov.sum()
+    if total <= 0:
+        return float("nan")
+    return float(k / (k - 1) * (1.0 - np.trace(cov) / total))
+
+
+def reliability(survey, wave: str | None = None, min_n: int | None = None) -> pd.DataFrame:
+    """Cronbach's alpha of every factor for the whole organisation, one row per wave.
+
+    Parameters
+    ----------
+    survey
+        A loaded :class:`workbench.survey.Survey`.
+    wave
+        One wave label; None (default): every wave of ``survey.yaml``, in its order.
+    min_n
+        Fewest persons behind a published alpha (default: the survey's ``privacy.min_n``);
+        with fewer, ``alpha`` is left empty.
+
+    Returns
+    -------
+    DataFrame
+        ``wave, factor, n, items, alpha``, then ``n_complete, alpha_listwise``:
+
+        - ``n``: persons with at least one answered item of the factor (the persons whose
+          answers enter the pairwise covariances);
+        - ``items``: the number of items of the factor (k);
+        - ``alpha``: pairwise-complete alpha, as ``psych::alpha``;
+        - ``n_complete``: persons who answered every item of the factor;
+        - ``alpha_listwise``: alpha from those persons only.
+
+    Raises
+    ------
+    UsageError
+        When ``wave`` is not a wave of the survey.
+    """
+    waves = _waves(survey, wave)
+    limit = survey.config.min_n if min_n is None else int(min_n)
+    instrument = survey.instrument
+    responses = survey.responses
+    wave_column = responses["wave"].astype(str)
+    rows = []
+    for label in waves:
+        values = item_values(responses.loc[wave_column == label], instrument)
+        for factor in instrument.factors:
+            block = values.loc[:, list(factor.item_ids)]
+            answered = block.notna()
+            n = int(answered.any(axis=1).sum())
+            n_complete = int(answered.all(axis=1).sum())
+            shown = n >= limit
+            rows.append({
+                "wave": label,
+                "factor": factor.id,
+                "n": n,
+                "items": len(factor.item_ids),
+                "alpha": cronbach_alpha(block) if shown else float("nan"),
+                "n_complete": n_complete,
+                "alpha_listwise": (cronbach_alpha(block, pairwise=False)
+                                   if n_complete >= limit else float("nan")),
+            })
+    columns = [*RELIABILITY_COLUMNS, "n_complete", "alpha_listwise"]
+    table = pd.DataFrame(rows, columns=columns)
+    return table.astype({"wave": "str", "factor": "str", "n": "int64", "items": "int64",
+                         "alpha": "float64", "n_complete": "int64",
+                         "alpha_listwise": "float64"})
+
+
+def _waves(survey, wave: str | None) -> tuple[str, ...]:
+    if wave is None:
+        return tuple(survey.waves)
+    label = str(wave)
+    if label not in survey.waves:
+        raise UsageError(f"wave {label!r} is not in survey.yaml; the waves are "
+                         f"{', '.join(survey.waves)}")
+    return (label,)
