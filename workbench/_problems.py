@@ -98,9 +98,9 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                             "overskriftene står på rad {row}, ikke rad 1; radene over blir "
                             "ignorert (sett header_row: {row} i mappingfilen for å godta dette)"),
     "unknown_column": ("error", "column {column!r} is not an item, extra question or background "
-                       "column of this survey{hint}; it is ignored",
+                       "column of this survey, so it is ignored{hint}",
                        "kolonnen {column!r} er ikke et spørsmål, et tilleggsspørsmål eller en "
-                       "bakgrunnsvariabel i denne undersøkelsen{hint}; den blir ignorert"),
+                       "bakgrunnsvariabel i denne undersøkelsen, så den blir ignorert{hint}"),
     "missing_item_column": ("error", "item column {column!r} of factor {factor} is missing; its "
                             "answers count as skipped", "spørsmålskolonnen {column!r} i faktoren "
                             "{factor} mangler; svarene regnes som ubesvart"),

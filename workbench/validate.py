@@ -18,6 +18,7 @@ import csv
 import difflib
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -36,6 +37,7 @@ __all__ = ["FileCount", "Report", "Validation", "validate_dataset", "load_survey
            "write_quarantine", "Problem"]
 
 RESPONSE_KEYS = ("respondent_id", "wave", "unit_id")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -190,11 +192,10 @@ def _code_column(col: _Collector, column: str, valid: frozenset[int], expected: 
             text = labels.get(" ".join(text.split()).casefold(), text)
         if text == "":
             continue
-        try:
-            number = float(text.replace(",", "."))
-        except ValueError:
+        if not _PLAIN_NUMBER.fullmatch(text):  # float() would take "1_0", "inf", "٤"
             status[k] = 1
             continue
+        number = float(text.replace(",", "."))
         # 3.5, inf and nan are no scale points: "not a valid answer", not "outside the scale"
         if not math.isfinite(number) or not number.is_integer():
             status[k] = 1
