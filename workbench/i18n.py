@@ -45,14 +45,11 @@ def number(value, lang: str = "nb", digits: int = 2) -> str:
 
 
 def percent(value, lang: str = "nb", digits: int = 0) -> str:
-    """A share given in percent (0-100): "72 %" (nb) or "72%" (en); "–" when missing."""
-    from babel.numbers import format_percent
-
-    if _missing(value):
-        return DASH
-    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "") + " %"
-    text_ = format_percent(float(value) / 100.0, format=pattern, locale=locale(lang))
-    return text_ if lang != "en" else text_.replace("\xa0%", "%").replace(" %", "%")
+    """A share given in percent (0-100): "72 %" (nb, no-break space) or "72%" (en)."""
+    shown = number(value, lang, digits)
+    if shown == DASH:
+        return shown
+    return shown + ("%" if lang == "en" else "\u00a0%")
 
 
 def date(day: _dt.date, lang: str = "nb") -> str:
