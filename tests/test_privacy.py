@@ -14,6 +14,11 @@ published cells (n and mean) and tries every subtraction of the kind DESIGN.md f
 Every leak it reports is checked against the persons behind the table: the persons it
 isolates number exactly what it computed, and the mean it recovers,
 (n_P mean_P - sum n_i mean_i) / n_X, is their true mean.
+
+On small random trees an exact attacker goes further (:func:`exact_leak`): from every
+published sum and every public count (n stays on suppressed rows) an integer programme finds
+the smallest set of persons whose mean follows. It also confirms that :func:`audit` sees a
+leak exactly when there is one.
 """
 
 from __future__ import annotations
@@ -249,7 +254,7 @@ def test_groups_only_where_the_policy_allows():
         protect(group_table("R", {"female": 20, "male": 24}), h, P5)
 
 
-def test_groups_at_nested_levels_keep_the_rest_safe():
+def test_groups_at_nested_levels_are_shown_only_at_the_upper_unit():
     # Persons without a gender: 5 in F, 2 elsewhere. Each unit's rest is fine (7 and 5), but
     # (R - F) minus (R's groups - F's groups) isolates the 2 outside F.
     h = tree(R="", F="R")
@@ -259,14 +264,52 @@ def test_groups_at_nested_levels_keep_the_rest_safe():
                         group_table("F", {"female": 10, "male": 10})], ignore_index=True)
     leaky = groups.assign(suppressed=False)
     found = audit(leaky, h, policy, totals=totals)
-    assert found[["unit_id", "group", "check", "n"]].values.tolist() == [
-        ["R", "(not female, male)", "atom", 2]]
+    assert found[["unit_id", "check"]].values.tolist() == [["F", "group_nesting"]]
     assert [leak[1:5] for leak in attack_groups(h, leaky, totals, 5)] == [
         ("rest", ("female", "male"), ("F",), 2)]
     out = protect(groups, h, policy, totals=totals)
     assert out.groupby("unit_id")["suppressed"].all().to_dict() == {"F": True, "R": False}
+    below = out[out["unit_id"] == "F"]
+    assert set(below["reason"]) == {"background_level"} and below["n"].isna().all()
     assert attack_groups(h, out, totals, 5) == []
     assert audit(out, h, policy, totals=totals).empty
+    # below a unit whose total is hidden, a unit at an allowed level is on its own
+    h = tree(R="", F="R", G="R")
+    totals = protect(raw(h, {"F": 25, "G": 3}), h, policy)           # F hidden: R - F = 3
+    out = protect(group_table("F", {"female": 10, "male": 10}), h, policy, totals=totals)
+    assert set(totals.loc[totals["unit_id"] == "F", "reason"]) == {"complement"}
+    assert out["suppressed"].all()                                    # no total, no groups
+    h = tree(R="", F="R", G="F")
+    policy = PrivacyPolicy(5, (1, 2))
+    totals = protect(raw(h, {"R": 3, "G": 25}), h, policy)            # F = G, R - F = 3
+    out = protect(pd.concat([group_table("F", {"female": 10, "male": 10}),
+                             group_table("G", {"female": 10, "male": 10})]), h, policy,
+                  totals=totals)
+    assert out.groupby("unit_id")["suppressed"].all().to_dict() == {"F": True, "G": True}
+
+
+def test_a_hidden_group_with_the_count_of_a_group_below_is_known():
+    # R's 10 women all work in F, R's own 3 persons have gender "other". R must hide its
+    # groups (the rest would be 3). Were F's women shown, R's women would be known too (same
+    # n), and R minus them would show the 3.
+    h = tree(R="", F="R")
+    persons = pd.DataFrame({"unit_id": ["F"] * 10 + ["R"] * 3,
+                            "gender": ["female"] * 10 + ["other"] * 3,
+                            "K0": [4.0, 5, 3, 4, 4, 2, 5, 4, 3, 4, 1, 2, 1]})
+    policy = PrivacyPolicy(5, (0, 1))
+    totals = protect(person_table(h, persons, ["K0"]), h, policy)
+    groups = person_table(h, persons, ["K0"], by="gender", units=["R", "F"])
+    out = protect(groups, h, policy, totals=totals)
+    assert out["suppressed"].all()
+    assert exact_leak(h, persons, "K0", totals, out, 5) is None
+    assert set(out.loc[out["unit_id"] == "F", "reason"]) == {"complement"}   # F - R = 3
+    assert out.loc[out["unit_id"] == "F", "n"].isna().all()
+    leaky = groups.assign(suppressed=~((groups["unit_id"] == "F")
+                                       & (groups["group"] == "female")))
+    assert exact_leak(h, persons, "K0", totals, leaky, 5) == (3, [("R", "other")])
+    # (F's own total is hidden too: R - F would be the 3)
+    assert sorted(audit(leaky, h, policy, totals=totals)["check"]) == [
+        "group_complement", "group_nesting"]
 
 
 @pytest.mark.parametrize("change, message", [
@@ -470,6 +513,71 @@ def attack_groups(h, groups: pd.DataFrame, totals: pd.DataFrame, min_n: int, per
     return leaks
 
 
+def exact_leak(h: Hierarchy, persons: pd.DataFrame, key: str, units: pd.DataFrame,
+               groups: pd.DataFrame | None, min_n: int, by: str = "gender"):
+    """The smallest group of persons whose mean follows from what is published, if < min_n.
+
+    Persons fall into cells by own unit and ``by`` value ("" = none). A reader knows the n of
+    every row (n stays on suppressed rows) and the sums (n x mean) of the published rows; a
+    cell that the counts force to 0 (a linear programme per cell) is known to be empty. Any
+    0/1 combination of the other cells that is a linear combination of published rows gives
+    away the mean of its persons: an integer programme finds the smallest. Returns
+    (n, cells) when it holds 1 .. min_n - 1 persons, else None.
+    """
+    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+    values = sorted(set(persons[by])) if groups is None else sorted(
+        set(persons[by]) | set(groups["group"]) | {""})
+    cells = [(u, v) for u in h.ids for v in values]
+    index = {c: i for i, c in enumerate(cells)}
+    size = np.zeros(len(cells))
+    answered = persons[persons[key].notna()]
+    for (unit, value), count in answered.groupby(["unit_id", by]).size().items():
+        size[index[unit, value]] = count
+
+    def row(unit, value=None):
+        vec = np.zeros(len(cells))
+        for u in h.subtree(unit):
+            for v in values if value is None else [value]:
+                vec[index[u, v]] = 1
+        return vec
+
+    counts, sums = [], []
+    frames = [(units[units["key"] == key], False)]
+    if groups is not None:
+        frames.append((groups[groups["key"] == key], True))
+    for frame, grouped in frames:
+        for r in frame.itertuples():
+            if np.isnan(r.n):            # counts removed: nothing public
+                continue
+            vec = row(r.unit_id, r.group if grouped else None)
+            counts.append((vec, r.n))
+            if not r.suppressed and r.n > 0:
+                sums.append(vec)
+    a_n = np.array([c[0] for c in counts])
+    b_n = np.array([c[1] for c in counts], dtype=float)
+    assert np.allclose(a_n @ size, b_n)                 # the table holds the true counts
+    if not sums:
+        return None
+    empty = np.zeros(len(cells), dtype=bool)
+    for c in range(len(cells)):
+        most = linprog(-np.eye(len(cells))[c], A_eq=a_n, b_eq=b_n, bounds=(0, None))
+        empty[c] = most.status == 0 and -most.fun < 0.5
+    live = np.flatnonzero(~empty)
+    basis = np.array(sums).T[live]                      # live cells x published rows
+    m, r = len(live), basis.shape[1]
+    objective = np.r_[size[live], np.zeros(r)]
+    found = milp(objective, integrality=np.r_[np.ones(m), np.zeros(r)],
+                 bounds=Bounds(np.r_[np.zeros(m), np.full(r, -1e3)],
+                               np.r_[np.ones(m), np.full(r, 1e3)]),
+                 constraints=[LinearConstraint(np.hstack([np.eye(m), -basis]), 0, 0),
+                              LinearConstraint(objective[None, :], 1, np.inf)])
+    if found.status != 0 or found.fun > min_n - 0.5:
+        return None
+    chosen = live[np.round(found.x[:m]) == 1]
+    return int(round(found.fun)), [cells[i] for i in chosen if size[i] > 0]
+
+
 # --------------------------------------------------------------------------------------------
 # The samples
 
@@ -630,8 +738,8 @@ def test_speed_on_five_thousand_units_and_35_keys():
 
 
 @st.composite
-def organisations(draw, small_units: bool = True):
-    size = draw(st.integers(5, 40))
+def organisations(draw, small_units: bool = True, max_size: int = 40):
+    size = draw(st.integers(5, max_size))
     parents = [draw(st.integers(max(0, i - draw(st.sampled_from([3, 40]))), i - 1))
                for i in range(1, size)]
     min_n = draw(st.sampled_from([3, 5]))
@@ -724,3 +832,23 @@ def test_random_trees_with_groups_at_two_levels_are_safe(org):
                      totals=out)
     assert audit(groups, h, policy, totals=out).empty
     assert attack_groups(h, groups, out, min_n, persons) == []
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(organisations(max_size=14), st.sampled_from([(0,), (1,), (0, 1), (1, 2), (0, 1, 2)]))
+def test_random_small_trees_against_the_exact_attacker(org, levels):
+    h, persons, keys, min_n = org
+    policy = PrivacyPolicy(min_n, levels)
+    table = person_table(h, persons, keys[:1])
+    out = protect(table, h, policy)
+    units = [u for u in h.ids if h.level(u) in levels]
+    groups = None
+    if units:
+        groups = protect(person_table(h, persons, keys[:1], by="gender", units=units), h,
+                         policy, totals=out)
+    assert exact_leak(h, persons, keys[0], out, groups, min_n) is None
+    # and on primary suppression alone the audit sees a leak exactly when there is one
+    naive = table.assign(suppressed=table["n"] < min_n)
+    assert audit(naive, h, policy).empty == (exact_leak(h, persons, keys[0], naive, None,
+                                                        min_n) is None)

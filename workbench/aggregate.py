@@ -138,9 +138,9 @@ def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
     instrument, hierarchy
         The instrument and that wave's hierarchy.
     level
-        ``factor`` (person factor scores; distribution of all answers to the factor's items,
-        reverse items flipped so that a high point is a good result) or ``item`` (answers as
-        given).
+        ``factor`` (person factor scores; distribution of all answers to the factor's items
+        given by the persons with a score, reverse items flipped so that a high point is a
+        good result) or ``item`` (answers as given).
     by, groups
         A background column and its codes: cells become (unit, group); persons with an empty
         value there are left out of every group.
@@ -162,9 +162,16 @@ def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
     if level == "factor":
         keys = tuple(f.id for f in instrument.factors)
         values = scored_values(data, instrument)
-        n, s1, s2 = _bincount2(unit_index, factor_scores(values, instrument), size)
-        item_counts = _point_counts(unit_index, values, size, scale.min, points)
+        scores = factor_scores(values, instrument)
+        n, s1, s2 = _bincount2(unit_index, scores, size)
         item_pos = {item_id: i for i, item_id in enumerate(instrument.item_ids)}
+        # count only the answers of persons with a score, so that the distribution covers
+        # exactly the n persons the privacy layer protects
+        for k, factor in enumerate(instrument.factors):
+            unscored = np.isnan(scores[:, k])
+            for item_id in factor.item_ids:
+                values[unscored, item_pos[item_id]] = np.nan
+        item_counts = _point_counts(unit_index, values, size, scale.min, points)
         counts = np.stack([item_counts[:, [item_pos[i] for i in f.item_ids], :].sum(axis=1)
                            for f in instrument.factors], axis=1)
     elif level == "item":

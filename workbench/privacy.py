@@ -14,6 +14,8 @@ of the hierarchy and marks the cells that may not be shown:
 4. *Groups* (a background variable such as gender): only at the hierarchy levels of
    ``background_levels``; each group at least ``min_n``, and the unit total minus the
    published groups (persons with another or an empty value) 0 or at least ``min_n``.
+   When nested levels are allowed, a unit below another unit that shows the groups shows
+   none, not even their counts.
 
 :func:`audit` checks any published table from its published ``n`` alone (what an outsider
 has) and lists what an attacker could isolate.
@@ -27,7 +29,6 @@ Examples
 
 from __future__ import annotations
 
-import itertools
 import operator
 from dataclasses import dataclass
 from typing import Any
@@ -40,10 +41,11 @@ from workbench.org import Hierarchy
 from workbench.survey import MIN_N_DEFAULT, MIN_N_FLOOR
 
 __all__ = ["PrivacyPolicy", "protect", "audit", "check_background", "REASONS", "AUDIT_COLUMNS",
-           "VALUE_COLUMNS", "value_columns"]
+           "VALUE_COLUMNS", "COUNT_COLUMNS", "value_columns"]
 
-#: ``reason`` codes of :func:`protect` ("" = published). ``background_level`` is reserved for
-#: callers that drop group rows themselves: :func:`protect` refuses such rows (UsageError).
+#: ``reason`` codes of :func:`protect` ("" = published). ``background_level``: group rows of a
+#: unit below another unit that shows the groups (protect refuses group rows at levels the
+#: policy does not allow: UsageError).
 REASONS = ("min_n", "no_answers", "complement", "background_level")
 
 #: Columns of :func:`audit`'s result.
@@ -51,6 +53,9 @@ AUDIT_COLUMNS = ("wave", "key", "unit_id", "group", "check", "n", "detail")
 
 #: Statistics a suppressed row leaves empty (plus every ``pct_k``); ``n`` and ``invited`` stay.
 VALUE_COLUMNS = ("mean", "sd", "se", "ci_low", "ci_high", "moe", "top_box")
+
+#: Counts removed as well from group rows below a unit that shows the groups.
+COUNT_COLUMNS = ("n", "invited", "answers")
 
 _OTHER = "(other)"
 
@@ -404,104 +409,36 @@ def _groups(table: pd.DataFrame, tree: _Tree, totals: _Grid | None, by: str,
                    rows=(gpos, vpos, kpos))
 
 
-def _ancestry(tree: _Tree, units: np.ndarray) -> np.ndarray:
-    """anc[i, j]: group unit j lies strictly above group unit i."""
-    where = {int(u): i for i, u in enumerate(units)}
-    anc = np.zeros((len(units), len(units)), dtype=bool)
-    for i, u in enumerate(units):
-        p = tree.parent[u]
-        while p >= 0:
-            j = where.get(int(p))
-            if j is not None:
-                anc[i, j] = True
-            p = tree.parent[p]
-    return anc
-
-
 def _ok(count: float, min_n: int) -> bool:
     return count == 0 or count >= min_n
 
 
-def _family_atoms(counts: np.ndarray, members: np.ndarray, anc: np.ndarray,
-                  depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest member above each member (-1: none) and each member's atom (0 elsewhere)."""
-    score = np.where(anc & members[None, :], depth[None, :], -1)
-    near = np.where(members & (score.max(axis=1) >= 0), score.argmax(axis=1), -1)
-    inner = near >= 0
-    taken = np.bincount(near[inner], weights=counts[inner], minlength=len(counts))
-    return near, np.where(members, counts - taken, 0.0)
+def _below_claim(tree: _Tree, units: np.ndarray, claims: np.ndarray) -> np.ndarray:
+    """Per unit of ``units``: a strict ancestor has ``claims`` true (hierarchy order)."""
+    out = np.zeros(len(units), dtype=bool)
+    for i, u in enumerate(units):
+        p = tree.parent[u]
+        while p >= 0 and not claims[p]:
+            p = tree.parent[p]
+        out[i] = p >= 0
+    return out
 
 
-def _nested_findings(g: _Groups, k: int, pub: np.ndarray, anc: np.ndarray,
-                     min_n: int) -> list[tuple]:
-    """Bad atoms of the nested group families of key ``k``: (values, unit, atom, below).
+def _decide_groups(g: _Groups, i: int, k: int, min_n: int) -> np.ndarray:
+    """Published groups (values) of group unit ``i`` for key ``k``, the unit taken alone.
 
-    What a reader knows at a group unit: its published groups, the groups shown with n = 0
-    (n stays on suppressed rows, and an empty group adds nothing to a sum) and, when its
-    total is published, the rest of the total outside any set S of such groups. Over nested
-    units each value forms a tree, and so does "the rest outside S" for every S: rule 2
-    applies to each of these families (``values`` is ``("value", v)`` or ``("rest", S)``).
-    Families over one unit only, and those where every member has only empty groups of S
-    (the rest is then the unit total, which the unit table protects), need no check here.
+    Every group with n >= min_n, then the smallest published group goes while the rest of
+    the total (other and empty values) holds 1 .. min_n - 1 persons. A group's own
+    complement, total minus the group, is then the rest plus the other published groups,
+    each 0 or >= min_n, so it needs no check of its own; nor does any other subset of the
+    groups.
     """
-    found: list[tuple] = []
-    if not anc.any():
-        return found
-    n, total = g.n[:, :, k], g.total[:, k]
-    depth = anc.sum(axis=1)
-    shown = pub & (n > 0)
-    known = pub | (g.present[:, :, k] & (n == 0))
-
-    def check(label: tuple, counts: np.ndarray, members: np.ndarray) -> None:
-        if members.sum() < 2:
-            return
-        near, atom = _family_atoms(counts, members, anc, depth)
-        for i in np.flatnonzero(members & (atom > 0) & (atom < min_n)):
-            found.append((label, int(i), float(atom[i]), np.flatnonzero(near == i)))
-
-    for v in range(n.shape[1]):
-        check(("value", v), n[:, v], shown[:, v])
-    for size in range(1, n.shape[1] + 1):
-        for subset in itertools.combinations(range(n.shape[1]), size):
-            cols = list(subset)
-            members = g.total_pub[:, k] & known[:, cols].all(axis=1)
-            if shown[members][:, cols].any():
-                check(("rest", tuple(cols)), total - n[:, cols].sum(axis=1), members)
-    return found
-
-
-def _decide_groups(g: _Groups, k: int, anc: np.ndarray, min_n: int) -> np.ndarray:
-    """Published group cells (units x values) for key ``k``.
-
-    Each unit with a published total first decides alone: every group with n >= min_n,
-    then its smallest published group goes while the rest of the total (other and empty
-    values) holds 1 .. min_n - 1 persons. A group's own complement, total minus the group,
-    is then the rest plus the other published groups, each 0 or >= min_n, so it needs no
-    check of its own. Then, while a nested family (see :func:`_nested_findings`) has a bad
-    atom, the smallest unit just below it that shows a group of the family hides all its
-    groups (the unit itself when none below does). Hiding only merges atoms, so each round
-    fixes something and breaks nothing; every round hides cells, so the loop ends.
-    """
-    n, total = g.n[:, :, k], g.total[:, k]
-    pub = np.zeros(n.shape, dtype=bool)
-    for i in np.flatnonzero(g.total_pub[:, k]):
-        chosen = (n[i] >= min_n) & ~g.prior[i, :, k]
-        while chosen.any() and not _ok(total[i] - n[i, chosen].sum(), min_n):
-            cand = np.flatnonzero(chosen)
-            chosen[cand[np.argmin(n[i, cand])]] = False
-        pub[i] = chosen
-    while True:
-        found = _nested_findings(g, k, pub, anc, min_n)
-        if not found:
-            return pub
-        (kind, cols), unit, _, below = found[0]
-        cols = [cols] if kind == "value" else list(cols)
-        cand = below[(pub[below][:, cols] & (n[below][:, cols] > 0)).any(axis=1)]
-        hide = cand[np.lexsort((cand, total[cand]))[0]] if len(cand) else unit
-        if not (pub[hide] & (n[hide] > 0)).any():  # not reachable; end safely all the same
-            pub[:] = False
-            return pub
-        pub[hide] = False
+    n, total = g.n[i, :, k], g.total[i, k]
+    chosen = (n >= min_n) & ~g.prior[i, :, k]
+    while chosen.any() and not _ok(total - n[chosen].sum(), min_n):
+        cand = np.flatnonzero(chosen)
+        chosen[cand[np.argmin(n[cand])]] = False
+    return chosen
 
 
 def _protect_groups(table: pd.DataFrame, tree: _Tree, policy: PrivacyPolicy,
@@ -526,26 +463,41 @@ def _protect_groups(table: pd.DataFrame, tree: _Tree, policy: PrivacyPolicy,
         raise UsageError(f"{by}: the groups of unit {tree.index[g.units[i]]!r} (key "
                          f"{g.keys[k]!r}) hold more persons than the unit's total; the totals "
                          f"must come from the same wave and level")
-    anc = _ancestry(tree, g.units)
     min_n = policy.min_n
-    pub = np.stack([_decide_groups(g, k, anc, min_n) for k in range(len(g.keys))], axis=2)
+    # Groups only at the *top* group units: those with a published total and no unit above
+    # them at an allowed level with a published total. Top units are disjoint, and all a
+    # reader learns about one of them is its unit counts and sums, its group counts (the
+    # margins of a table unit x group) and some group sums: with margins only, no cell of
+    # that table is known to be empty, and the sums combine only additively (a group of the
+    # top unit against the unit atoms inside it), so no subtraction isolates a unit's
+    # persons of one value. Groups at nested units would: a group minus the same group
+    # below, the rest outside some groups minus the same rest below, and even their counts
+    # alone can show that all persons of a unit part share one value. So rows of other units
+    # are suppressed *with their counts* (n, invited, answers): with nested background
+    # levels the upper unit's groups win (simple and safe; DESIGN's default is the root).
+    published = totals.present & ~totals.prior & (totals.n > 0)
+    claims = published.any(axis=1) & np.isin(tree.level, policy.background_levels)
+    top = g.total_pub.any(axis=1) & ~_below_claim(tree, g.units, claims)
+    pub = np.zeros(g.n.shape, dtype=bool)
+    for i in np.flatnonzero(top):
+        for k in np.flatnonzero(g.total_pub[i]):
+            pub[i, :, k] = _decide_groups(g, i, k, min_n)
     # Consistency over keys, as for units: a group hidden for one key is hidden for all.
-    # Fewer published cells only take members out of the families, which merges atoms that
-    # each held 0 or >= min_n; a unit's rest grows by hidden groups of >= min_n each.
+    # The rest of a total then grows by hidden groups of >= min_n persons each, so it stays
+    # 0 or >= min_n.
     hidden = (~pub & (g.n > 0)).any(axis=2)
     pub &= ~hidden[:, :, None]
-    # Verify with the audit; should anything remain, keep groups only at units without a
-    # publishing group unit above them (disjoint units: rules 1 and the rest-of-total check
-    # are all there is): simple and safe.
-    if _audit_group_cells(g, pub, tree, min_n, by):  # pragma: no cover - defensive
-        shows = pub.any(axis=(1, 2))
-        pub[(anc & shows[None, :]).any(axis=1)] = False
-        if _audit_group_cells(g, pub, tree, min_n, by):
-            pub[:] = False
+    if _audit_group_cells(g, pub, tree, policy, by, totals):  # pragma: no cover - defensive
+        pub[:] = False
     gi, vi, ki = g.rows
     n = g.n[gi, vi, ki]
     published = pub[gi, vi, ki]
-    return ~published, _reasons(n, published, min_n)
+    reason = _reasons(n, published, min_n).astype(object)
+    # (a unit with nobody answering has nobody in any group: its zeros give nothing away)
+    uncounted = ~top[gi] & (g.total[gi, ki] > 0)
+    reason[uncounted] = np.where(g.total_pub[gi, ki][uncounted], "background_level",
+                                 "complement")
+    return ~published, reason, uncounted
 
 
 # --------------------------------------------------------------------------------------------
@@ -580,8 +532,13 @@ def protect(table: pd.DataFrame, hierarchy: Hierarchy, policy: PrivacyPolicy,
         The same rows and columns, plus ``suppressed`` (bool) and ``reason`` ("" when
         published; else ``min_n``: fewer than ``min_n`` persons, ``no_answers``: n = 0,
         ``complement``: hidden so that no subtraction reveals a small group, or so that the
-        unit is hidden for every key alike). Suppressed rows have NaN in ``mean .. top_box``;
-        ``n`` and ``invited`` stay. The input is not changed.
+        unit is hidden for every key alike, ``background_level``: a group row of a unit
+        below another unit that shows the groups). Suppressed rows have NaN in
+        ``mean .. top_box``; ``n`` and ``invited`` stay, except in group rows of units that
+        show no groups because they lie below a unit that does or because their total is
+        hidden: there ``n``, ``invited`` and ``answers`` are NaN too (counts by group at
+        nested units can tell that all persons of a unit part share one value). The input is
+        not changed.
 
     Raises
     ------
@@ -620,6 +577,7 @@ def protect(table: pd.DataFrame, hierarchy: Hierarchy, policy: PrivacyPolicy,
     reason = np.full(len(out), "", dtype=object)
     grouped = _group_rows(out)
     plain = ~grouped
+    uncounted = np.zeros(len(out), dtype=bool)  # group rows whose counts are removed too
     total_grid = None
     if plain.any():
         s, r = _protect_units(out.loc[plain], tree, policy.min_n)
@@ -641,14 +599,19 @@ def protect(table: pd.DataFrame, hierarchy: Hierarchy, policy: PrivacyPolicy,
         by = out["by"].astype(str)
         for var in pd.unique(by[grouped]):
             rows = grouped & (by == var).to_numpy()
-            s, r = _protect_groups(out.loc[rows], tree, policy, total_grid, var)
+            s, r, u = _protect_groups(out.loc[rows], tree, policy, total_grid, var)
             suppressed[rows], reason[rows] = s, r
+            uncounted[np.flatnonzero(rows)[u]] = True
     out["suppressed"] = suppressed
     out["reason"] = pd.Series(reason, index=out.index, dtype="str")
     blank = value_columns(out)
     if blank and suppressed.any():
         out[blank] = out[blank].astype("float64")
         out.loc[suppressed, blank] = np.nan
+    counts = [c for c in COUNT_COLUMNS if c in out.columns]
+    if counts and uncounted.any():
+        out[counts] = out[counts].astype("float64")
+        out.loc[uncounted, counts] = np.nan
     return out
 
 
@@ -679,21 +642,28 @@ def _audit_units(table: pd.DataFrame, tree: _Tree, min_n: int, wave: Any) -> lis
     return found
 
 
-def _audit_group_cells(g: _Groups, pub: np.ndarray, tree: _Tree, min_n: int, by: str,
-                       wave: Any = None) -> list[dict]:
+def _audit_group_cells(g: _Groups, pub: np.ndarray, tree: _Tree, policy: PrivacyPolicy,
+                       by: str, totals: _Grid | None, wave: Any = None) -> list[dict]:
     """Violations of published group cells ``pub`` (units x values x keys)."""
     found = []
     name = tree.index
-    for i, v, k in np.argwhere(pub & (g.n > 0) & (g.n < min_n)):
+    min_n = policy.min_n
+    cells = pub & (g.n > 0)
+    for i, v, k in np.argwhere(cells & (g.n < min_n)):
         found.append(_violation(wave, g.keys[k], name[g.units[i]], g.values[v], "min_n",
                                 g.n[i, v, k], f"{by} = {g.values[v]} published with n = "
                                 f"{g.n[i, v, k]:g} < {min_n}"))
-    anc = _ancestry(tree, g.units)
+    allowed = np.isin(tree.level[g.units], policy.background_levels)
+    for i, k in np.argwhere(cells.any(axis=1) & ~allowed[:, None]):
+        found.append(_violation(wave, g.keys[k], name[g.units[i]], "", "background_level",
+                                g.n[i, :, k].sum(), f"{by} groups published at level "
+                                f"{tree.level[g.units[i]]}, outside background_levels "
+                                f"{list(policy.background_levels)}"))
     for k in range(len(g.keys)):
-        cells = pub[:, :, k] & (g.n[:, :, k] > 0)
-        shows = cells.any(axis=1)
+        shows = cells[:, :, k].any(axis=1)
         known = ~np.isnan(g.total[:, k])
-        rest = np.where(known, g.total[:, k], 0.0) - np.where(cells, g.n[:, :, k], 0).sum(axis=1)
+        rest = np.where(known, g.total[:, k], 0.0) - np.where(cells[:, :, k], g.n[:, :, k],
+                                                              0).sum(axis=1)
         for i in np.flatnonzero(shows & known & ~g.total_pub[:, k]):
             found.append(_violation(wave, g.keys[k], name[g.units[i]], "", "group_complement",
                                     g.total[i, k], f"{by} groups published at a unit whose "
@@ -703,16 +673,22 @@ def _audit_group_cells(g: _Groups, pub: np.ndarray, tree: _Tree, min_n: int, by:
                                     "group_complement", rest[i],
                                     f"total {g.total[i, k]:g} minus the published {by} groups "
                                     f"leaves {rest[i]:g} persons"))
-        for (kind, cols), i, atom, _ in _nested_findings(g, k, pub[:, :, k], anc, min_n):
-            if kind == "value":
-                label = str(g.values[cols])
-                what = f"{by} = {label}: the group minus the same group of nested units"
-            else:
-                label = "(not " + ", ".join(str(g.values[c]) for c in cols) + ")"
-                what = (f"{by}: the total outside the groups {[str(g.values[c]) for c in cols]}"
-                        f" minus the same at nested units")
-            found.append(_violation(wave, g.keys[k], name[g.units[i]], label, "atom", atom,
-                                    f"{what} leaves {atom:g} persons"))
+        # A unit above at an allowed level claims the groups of its subtree when its total
+        # is published (or, without totals, when it shows groups itself).
+        claims = np.zeros(len(tree.index), dtype=bool)
+        if totals is not None:
+            tk = np.flatnonzero(totals.keys == g.keys[k])
+            if len(tk):
+                col = tk[0]
+                claims = totals.present[:, col] & ~totals.prior[:, col] & (
+                    totals.n[:, col] > 0)
+        claims[g.units[shows]] = True
+        claims &= np.isin(tree.level, policy.background_levels)
+        for i in np.flatnonzero(shows & _below_claim(tree, g.units, claims)):
+            found.append(_violation(wave, g.keys[k], name[g.units[i]], "", "group_nesting",
+                                    g.n[i, :, k].sum(), f"{by} groups published below a unit "
+                                    f"at an allowed level whose total or groups are published"
+                                    f": differences of nested groups are not checked"))
     return found
 
 
@@ -721,8 +697,7 @@ def audit(table: pd.DataFrame, hierarchy: Hierarchy, policy: PrivacyPolicy,
     """List what subtracting the published numbers of a table could reveal.
 
     Works from the published cells and their ``n`` alone (what a reader of the table has):
-    rows with ``suppressed`` true (or missing rows) count as not published, except that a
-    row with n = 0 is known to be empty.
+    rows with ``suppressed`` true (or missing rows) count as not published.
 
     Parameters
     ----------
@@ -743,13 +718,13 @@ def audit(table: pd.DataFrame, hierarchy: Hierarchy, policy: PrivacyPolicy,
     DataFrame
         One row per violation, empty when the table is safe: ``wave, key, unit_id, group,
         check, n, detail``. ``check`` is ``min_n`` (a published cell with 0 < n < min_n),
-        ``atom`` (a published unit minus its nearest published descendants, or over nested
-        units a group minus the same group below, or the rest outside some groups minus the
-        same rest below (``group`` "(not female, ...)"), leaves 1 .. min_n - 1 persons) or
-        ``group_complement`` (a unit total minus its published groups leaves 1 .. min_n - 1
-        persons, ``group`` "(other)", or groups shown under a hidden total). ``n`` is the
-        number of persons isolated. A group shown with n = 0 counts as known (its ``n``
-        is public and it adds nothing to a sum).
+        ``atom`` (a published unit minus its nearest published descendants leaves
+        1 .. min_n - 1 persons), ``group_complement`` (a unit total minus its published
+        groups leaves 1 .. min_n - 1 persons, ``group`` "(other)"; or groups shown under a
+        hidden total), ``group_nesting`` (groups shown at a unit below another unit at an
+        allowed level whose total is published: differences of nested groups are not
+        checked, :func:`protect` never publishes them) or ``background_level`` (groups at a
+        level the policy does not allow). ``n`` is the number of persons isolated (or shown).
     """
     if not isinstance(policy, PrivacyPolicy):
         raise UsageError("audit needs a PrivacyPolicy, e.g. PrivacyPolicy.from_config("
@@ -778,7 +753,8 @@ def audit(table: pd.DataFrame, hierarchy: Hierarchy, policy: PrivacyPolicy,
         by = rows["by"].astype(str)
         for var in pd.unique(by):
             sub = rows.loc[(by == var).to_numpy()]
+            sub = sub.loc[sub["n"].notna() | ~_flags(sub)]  # counts removed by protect
             g = _groups(sub, tree, total_grid, var, complete=False)
             pub = g.present & ~g.prior & (g.n > 0)
-            found += _audit_group_cells(g, pub, tree, policy.min_n, var, label)
+            found += _audit_group_cells(g, pub, tree, policy, var, total_grid, label)
     return pd.DataFrame(found, columns=list(AUDIT_COLUMNS)).astype({"n": "int64"})
