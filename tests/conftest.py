@@ -100,3 +100,19 @@ def serve():
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def university():
+    """The university sample, loaded once for the whole run (a Survey never changes)."""
+    from workbench.validate import load_survey
+
+    return load_survey(SAMPLES / "university")
+
+
+@pytest.fixture(scope="session")
+def municipality():
+    """The municipality sample, loaded once for the whole run."""
+    from workbench.validate import load_survey
+
+    return load_survey(SAMPLES / "municipality")

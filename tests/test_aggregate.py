@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import REALDATA, SAMPLES
+from conftest import REALDATA
 
 from workbench.aggregate import describe, fpc_factor, own_sums, rollup
 from workbench.instrument import parse_instrument
@@ -103,13 +103,6 @@ def test_pisaitems_published_percentages():
     assert row.loc[("ALL", "ST24Q06"), "sd"] == pytest.approx(0.861, abs=0.0005)
     assert row.loc[("United States", "ST24Q01"), pct].round(1).tolist()[:3] == [17.2, 33.0, 34.0]
     assert row.loc[("Canada", "ST24Q01"), "pct_4"] == pytest.approx(14.29, abs=0.005)
-
-
-@pytest.fixture(scope="module")
-def university():
-    from workbench.validate import load_survey
-
-    return load_survey(SAMPLES / "university")
 
 
 @pytest.mark.parametrize("level", ["factor", "item"])

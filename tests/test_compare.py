@@ -37,16 +37,6 @@ SAMPLES = ROOT / "data_samples"
 STATS = ["mean", "other_mean", "diff", "p", "p_adj", "d", "se", "df", "t"]
 
 
-@pytest.fixture(scope="module")
-def university():
-    return load_survey(SAMPLES / "university")
-
-
-@pytest.fixture(scope="module")
-def municipality():
-    return load_survey(SAMPLES / "municipality")
-
-
 def _responses(sizes: dict[str, int], shift: dict[str, float], seed: int = 7,
                waves: tuple[str, ...] = ("2021",)) -> str:
     """responses.csv for the tifaktor instrument: random answers 1-5, shifted per unit."""

@@ -17,11 +17,6 @@ ROOT = Path(__file__).resolve().parents[1]
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 
 
-@pytest.fixture(scope="module")
-def university():
-    return load_survey(ROOT / "data_samples" / "university")
-
-
 @pytest.mark.realdata
 def test_bhr2000_listwise_alpha_matches_published():
     path = REALDATA / "multilevel_bhr2000.csv"

@@ -11,23 +11,12 @@ from workbench.cli import main
 from workbench.errors import UsageError
 from workbench.privacy import PrivacyPolicy, audit
 from workbench.stats import stats_table
-from workbench.validate import load_survey
 
 DESIGN_COLUMNS = ["wave", "unit_id", "unit_name", "level", "key", "label", "n", "invited",
                   "mean", "sd", "se", "ci_low", "ci_high", "moe", "pct_1", "pct_2", "pct_3",
                   "pct_4", "pct_5", "top_box", "suppressed", "reason"]
 VALUES = ["mean", "sd", "se", "ci_low", "ci_high", "moe", "pct_1", "pct_2", "pct_3", "pct_4",
           "pct_5", "top_box"]
-
-
-@pytest.fixture(scope="module")
-def university():
-    return load_survey(SAMPLES / "university")
-
-
-@pytest.fixture(scope="module")
-def municipality():
-    return load_survey(SAMPLES / "municipality")
 
 
 def test_columns_and_suppression(university):

@@ -3,24 +3,12 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SAMPLES
 
 from workbench import views
 from workbench.errors import UsageError
 from workbench.privacy import PrivacyPolicy, audit
 from workbench.scoring import person_scores
 from workbench.stats import stats_table
-from workbench.validate import load_survey
-
-
-@pytest.fixture(scope="module")
-def university():
-    return load_survey(SAMPLES / "university")
-
-
-@pytest.fixture(scope="module")
-def municipality():
-    return load_survey(SAMPLES / "municipality")
 
 
 def _small_unit(survey, wave="2021"):
