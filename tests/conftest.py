@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -64,42 +65,94 @@ def browser():
         instance.close()
 
 
-@pytest.fixture
-def serve():
-    """Start ``workbench serve DATASET`` on a free port; yield its base URL; stop it."""
-    import subprocess
-    import sys
-    import time
-    import urllib.request
+class ServeProcesses:
+    """``workbench serve`` processes started by tests (two Voila servers each), stopped at the end.
 
-    procs = []
+    ``start`` returns a :class:`Served` once both servers answer and the leader server's
+    preheated kernels are ready.
+    """
 
-    def start(dataset: Path, timeout: float = 90) -> str:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.procs: list = []
+
+    def start(self, dataset: Path, timeout: float = 120, pool_size: int = 2) -> "Served":
+        import os
+        import secrets
+        import subprocess
+        import sys
+        import time
+        import urllib.request
+
         port = free_port()
-        log = open(ARTIFACTS.joinpath(f"serve-{port}.log"), "w")
+        leader_port = free_port()
+        while leader_port == port:
+            leader_port = free_port()
+        token = secrets.token_urlsafe(16)
+        secret = self.folder / f"secret-{port}"
+        env = dict(os.environ, WORKBENCH_TOKEN=token, WORKBENCH_SECRET_FILE=str(secret))
+        log_path = ARTIFACTS / f"serve-{port}.log"
+        log = open(log_path, "w")
         proc = subprocess.Popen([sys.executable, "-m", "workbench.cli", "serve", str(dataset),
-                                 "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
-        procs.append(proc)
-        url = f"http://127.0.0.1:{port}/"
+                                 "--port", str(port), "--leader-port", str(leader_port),
+                                 "--pool-size", str(pool_size)],
+                                stdout=log, stderr=subprocess.STDOUT, env=env)
+        self.procs.append(proc)
+        served = Served(url=f"http://127.0.0.1:{port}/", token=token,
+                        leader=f"http://127.0.0.1:{leader_port}/", secret=secret,
+                        log=log_path)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        waiting = [served.analyst(), served.leader + "voila/static/voila.js"]
+        while waiting or "Kernel pool of leader.ipynb is filled" not in log_path.read_text():
             if proc.poll() is not None:
-                pytest.fail(f"workbench serve exited with {proc.returncode}; see {log.name}")
+                pytest.fail(f"workbench serve exited with {proc.returncode}; see {log_path}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"workbench serve was not ready within {timeout} s; see {log_path}")
             try:
-                urllib.request.urlopen(url, timeout=2)
-                return url
+                if waiting:
+                    urllib.request.urlopen(waiting[0], timeout=2)
+                    waiting.pop(0)
+                    continue
             except OSError:
-                time.sleep(0.5)
-        pytest.fail(f"workbench serve did not answer on {url} within {timeout} s")
+                pass
+            time.sleep(0.5)
+        return served
 
+    def stop(self) -> None:
+        import subprocess
+
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running ``workbench serve``: the analyst server (behind ``token``) and the leader
+    server, whose kernels verify links with the secret in ``secret``."""
+
+    url: str
+    token: str
+    leader: str
+    secret: Path
+    log: Path
+
+    def analyst(self, path: str = "") -> str:
+        """An analyst-server address with the token, e.g. ``analyst("voila/render/x.ipynb")``."""
+        return f"{self.url}{path}?token={self.token}"
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """Start ``workbench serve DATASET`` on free ports; yield ``start(dataset) -> Served``."""
     ARTIFACTS.mkdir(exist_ok=True)
-    yield start
-    for proc in procs:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    processes = ServeProcesses(tmp_path)
+    yield processes.start
+    processes.stop()
 
 
 @pytest.fixture(scope="session")

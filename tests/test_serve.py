@@ -9,9 +9,10 @@ from conftest import ARTIFACTS, SAMPLES
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_overview_in_browser(serve, browser):
-    url = serve(SAMPLES / "university")
+    served = serve(SAMPLES / "university")
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(url + "voila/render/overview.ipynb", wait_until="domcontentloaded", timeout=120_000)
+    page.goto(served.analyst("voila/render/overview.ipynb"), wait_until="domcontentloaded",
+              timeout=120_000)
     page.get_by_text("Svarprosent").first.wait_for(timeout=120_000)
     text = page.inner_text("body")
     assert "Eksempeluniversitetet" in text

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -107,21 +105,31 @@ def _cmd_reliability(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
+    from workbench.apps.serving import serve
+
     dataset = Path(args.dataset) if args.dataset else default_samples_dir() / "university"
-    if not (dataset / "survey.yaml").is_file():
-        raise UsageError(f"{dataset} is not a dataset folder (no survey.yaml); run "
-                         "'workbench samples' or give the path of your dataset")
-    notebooks = Path(__file__).resolve().parent.parent / "notebooks"
-    if not notebooks.is_dir():
-        raise UsageError(f"no notebooks folder at {notebooks}: run from a checkout")
-    voila = shutil.which("voila") or str(Path(sys.executable).parent / "voila")
-    env = dict(os.environ, WORKBENCH_DATASET=str(dataset.resolve()))
-    command = [voila, str(notebooks), "--no-browser", f"--port={args.port}",
-               f"--Voila.ip={args.host}", "--strip_sources=True", "--show_tracebacks=False",
-               "--MappingKernelManager.cull_idle_timeout=900",
-               "--MappingKernelManager.cull_interval=60"]
-    print(f"Serving {notebooks} on http://{args.host}:{args.port}/ with dataset {dataset}")
-    return subprocess.call(command, env=env)
+    return serve(dataset, port=args.port, host=args.host, leader_port=args.leader_port,
+                 pool_size=args.pool_size)
+
+
+def _cmd_links(args: argparse.Namespace) -> int:
+    from workbench.access import ensure_secret, links_table, secret_path
+
+    survey = _load(args.dataset)
+    secret = ensure_secret(secret_path(args.dataset, args.secret))
+    table = links_table(survey, secret, args.base_url, wave=args.wave, days=args.days)
+    text = table.to_csv(index=False, lineterminator="\n")
+    if args.out:
+        out = Path(args.out)
+        if out.is_dir():
+            raise UsageError(f"--out {out} is a folder; give a file name such as links.csv")
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # links are keys
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        print(f"{len(table)} link(s) written to {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -179,10 +187,30 @@ def build_parser() -> argparse.ArgumentParser:
     output_options(p)
     p.set_defaults(func=_cmd_reliability)
 
-    p = sub.add_parser("serve", help="serve the notebooks as apps with Voila")
+    p = sub.add_parser("links", help="signed leader links for every published unit (CSV)")
+    p.add_argument("dataset")
+    p.add_argument("--base-url", required=True,
+                   help="address of the leader server, e.g. http://127.0.0.1:8867/")
+    p.add_argument("--out", metavar="FILE", help="write to FILE (owner-only) instead of the "
+                                                 "terminal")
+    p.add_argument("--wave", help="wave (default: the last)")
+    p.add_argument("--days", type=float, default=60, help="days the links are valid (default 60)")
+    p.add_argument("--secret", metavar="FILE",
+                   help="secret file (default: DATASET/.workbench/secret, made when missing)")
+    p.set_defaults(func=_cmd_links)
+
+    from workbench.handouts.command import add_parser as add_handouts_parser
+
+    add_handouts_parser(sub)  # workbench handouts: see workbench/handouts/command.py
+
+    p = sub.add_parser("serve", help="serve the apps with Voila: analysts behind a token, "
+                                     "leader pages by signed link")
     p.add_argument("dataset", nargs="?", help="dataset folder (default: the university sample)")
-    p.add_argument("--port", type=int, default=8866)
+    p.add_argument("--port", type=int, default=8866, help="analyst server (default 8866)")
     p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--leader-port", type=int, help="leader server (default: --port + 1)")
+    p.add_argument("--pool-size", type=int, default=2,
+                   help="preheated kernels waiting for leader pages (default 2)")
     p.set_defaults(func=_cmd_serve)
     return parser
 

@@ -1,0 +1,403 @@
+"""The explorer and the leader page in a real browser, served by ``workbench serve``.
+
+One server pair (analyst + leader) for the whole module, on the university sample. Every page
+is opened with all non-localhost requests aborted and recorded: the apps must work offline.
+Screenshots go to ``artifacts/`` (look at them).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+import uuid
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import ARTIFACTS, SAMPLES, ServeProcesses
+
+from workbench.access import load_secret, sign
+from workbench.apps._common import Published
+from workbench.apps.explorer import unit_label
+from workbench.compare import compare
+from workbench.i18n import number
+from workbench.stats import stats_table
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
+
+RESPONDENT_ID = re.compile(r"\b\d{2}-\d{6}\b")
+MEAN = re.compile(r"\d,\d")
+LOCAL = re.compile(r"^(data:|blob:|about:|(https?|wss?)://(127\.0\.0\.1|localhost)[:/])")
+UNIT = "NV-FYS"  # Institutt for fysikk: 115 answers in 2021, six research groups
+SIBLING = "NV-KJE"  # Institutt for kjemi, a sibling the leader of NV-FYS must never see
+HIDDEN = "AD-AAP-3"  # 3 answers: never published, no link
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    ARTIFACTS.mkdir(exist_ok=True)
+    processes = ServeProcesses(tmp_path_factory.mktemp("serve"))
+    yield processes.start(SAMPLES / "university", pool_size=3)
+    processes.stop()
+
+
+@pytest.fixture(scope="module")
+def secret(served):
+    return load_secret(served.secret)
+
+
+def link(served, secret, unit=UNIT, wave="2021", seconds=3600) -> str:
+    return f"{served.leader}?t={sign(secret, unit, wave, time.time() + seconds)}"
+
+
+def open_page(browser, url: str):
+    """A page with every request that leaves this machine aborted and recorded."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    outside: list[str] = []
+
+    def route(request_route):
+        address = request_route.request.url
+        if LOCAL.match(address):
+            request_route.continue_()
+        else:
+            outside.append(address)
+            request_route.abort()
+
+    page.route("**/*", route)
+    page.goto(url, wait_until="domcontentloaded", timeout=120_000)
+    return page, outside
+
+
+def screenshot(page, name: str) -> None:
+    """The whole page: Voila scrolls inside #rendered_cells, so grow the viewport to it."""
+    height = page.evaluate("(document.querySelector('#rendered_cells') || document.body)"
+                           ".scrollHeight")
+    page.set_viewport_size({"width": 1280, "height": int(min(max(height + 40, 900), 14000))})
+    page.screenshot(path=ARTIFACTS / name)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def option(label: str) -> str:
+    """An option's text as ipywidgets draws it (spaces become no-break spaces)."""
+    return label.replace(" ", "\u00a0")
+
+
+def choose(page, description: str, label: str) -> None:
+    """Pick ``label`` in the dropdown described as ``description``."""
+    box = page.locator(".widget-dropdown").filter(
+        has=page.locator("label", has_text=re.compile(f"^{description}$")))
+    box.locator("select").select_option(label=option(label))
+
+
+def body_text(page) -> str:
+    return page.inner_text("body")
+
+
+def no_respondent_rows(page, *tokens: str) -> None:
+    html = page.content()
+    for token in tokens:  # a token is base64url: it may hold any digits and dashes
+        html = html.replace(token, "")
+    assert not RESPONDENT_ID.search(html), RESPONDENT_ID.search(html).group(0)
+    assert "respondent_id" not in html
+
+
+def figure_sources(page) -> list[str]:
+    return page.eval_on_selector_all("img.wb-figure", "els => els.map(e => e.src)")
+
+
+def wait_changed(page, before: list[str], timeout: float = 30) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = figure_sources(page)
+        if now and now != before:
+            return now
+        time.sleep(0.1)
+    raise AssertionError("the figures did not change")
+
+
+# ---------------------------------------------------------------------------------------------
+# explorer (analysts, behind the token)
+
+
+def test_explorer(served, browser, university):
+    page, outside = open_page(browser, served.analyst("voila/render/explorer.ipynb"))
+    page.locator("h3:has-text('Faktoroversikt')").wait_for(timeout=120_000)
+    assert "Eksempeluniversitetet" in page.inner_text("h2")
+    screenshot(page, "explorer-overview-top.png")
+    first = figure_sources(page)
+    assert len(first) == 1 and first[0].startswith("data:image/svg+xml;base64,")
+
+    # one background variable, at the top unit only
+    choose(page, "Bakgrunn", "Kjønn")
+    page.locator("h3:has-text('Faktoroversikt: Kjønn')").wait_for(timeout=30_000)
+    by_gender = stats_table(university, wave="2021", by="gender", unit="EU")
+    for mean in by_gender.loc[~by_gender["suppressed"], "mean"]:
+        assert number(mean, "nb") in body_text(page)
+    screenshot(page, "explorer-by-gender.png")
+    page.locator(".wb-downloads a:has-text('Excel')").wait_for(timeout=30_000)
+    choose(page, "Bakgrunn", "(ingen)")
+    page.locator("h3:has-text('Faktoroversikt')").first.wait_for(timeout=30_000)
+
+    # pick a unit by searching for its name
+    page.get_by_placeholder("navn eller kode").fill("fysikk")
+    label = option(unit_label(Published(university), UNIT, "2021", "nb", flat=True))
+    select = page.locator(".widget-select select").first
+    page.wait_for_function("n => [...document.querySelectorAll('.widget-select option')]"
+                           ".some(o => o.textContent === n)", arg=label, timeout=30_000)
+    select.select_option(label=label)
+    page.locator("h2:has-text('Institutt for fysikk')").wait_for(timeout=30_000)
+    second = wait_changed(page, first)
+    text = body_text(page)
+    expected = stats_table(university, wave="2021", unit=UNIT)
+    for mean in expected["mean"]:
+        assert number(mean, "nb") in text
+    assert "115 svar av 161 inviterte" in text
+    svg = base64.b64decode(second[0].split(",", 1)[1]).decode()
+    assert "Fakultet for naturvitenskap" in svg  # the parent's lighter bar is in the legend
+    screenshot(page, "explorer-overview-unit.png")
+
+    # distribution per factor and item: the item chart follows the factor
+    choose(page, "Visning", "Svarfordeling per faktor og påstand")
+    page.locator("h4:has-text('Påstandene i Autonomi')").wait_for(timeout=30_000)
+    items = figure_sources(page)
+    assert len(items) == 2
+    choose(page, "Faktor", "Fravær av stress")
+    page.locator("h4:has-text('Påstandene i Fravær av stress')").wait_for(timeout=30_000)
+    changed = wait_changed(page, items)
+    assert changed[0] == items[0] and changed[1] != items[1]  # factors kept, items redrawn
+    screenshot(page, "explorer-distribution.png")
+
+    # heatmap of the subunits, with the verdicts
+    choose(page, "Visning", "Varmekart for underenhetene")
+    page.locator("h4:has-text('Reelle forskjeller')").wait_for(timeout=30_000)
+    screenshot(page, "explorer-heatmap.png")
+
+    # comparisons with verdicts, in English
+    choose(page, "Visning", "Sammenligninger")
+    page.locator("h4:has-text('Mot resten av overordnet enhet')").wait_for(timeout=30_000)
+    page.get_by_text("English", exact=True).click()
+    page.locator("h4:has-text('Against the rest of the parent unit')").wait_for(timeout=30_000)
+    assert "Lower than the rest of Faculty of Natural Sciences" in body_text(page)
+    screenshot(page, "explorer-compare-en.png")
+
+    # the download is the view's published table
+    href = page.locator(".wb-downloads a").first.get_attribute("href")
+    csv = base64.b64decode(href.split(",", 1)[1]).decode("utf-8-sig")
+    assert csv.splitlines()[0].startswith("wave,unit_id,against,key")
+    assert not RESPONDENT_ID.search(csv)
+
+    no_respondent_rows(page, served.token)
+    assert outside == [], f"requests to other hosts: {outside}"
+    page.close()
+
+
+def test_analyst_server_needs_the_token(served, browser):
+    page, _ = open_page(browser, served.url + "voila/render/explorer.ipynb")
+    page.wait_for_load_state("load")
+    assert "/login" in page.url
+    assert not MEAN.search(body_text(page))
+    page.close()
+    # the leader server serves the leader page only
+    page, _ = open_page(browser, served.leader + "voila/render/explorer.ipynb")
+    page.wait_for_load_state("load")
+    assert "Faktoroversikt" not in page.content()
+    page.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# leader page (signed links)
+
+
+def test_leader_page_with_a_valid_link(served, secret, browser, university):
+    address = link(served, secret)
+    token = address.split("?t=")[1]
+    start = time.perf_counter()
+    page, outside = open_page(browser, address)
+    page.locator("h2:has-text('Resultater for Institutt for fysikk')").wait_for(timeout=60_000)
+    seconds = time.perf_counter() - start
+    page.locator("img.wb-figure").wait_for(timeout=30_000)  # drawn right after the header
+    print(f"leader page: first widgets after {seconds:.2f} s, figure after "
+          f"{time.perf_counter() - start:.2f} s")
+    text = body_text(page)
+    for mean in stats_table(university, wave="2021", unit=UNIT)["mean"]:
+        assert number(mean, "nb") in text
+    assert "115 av 161 inviterte svarte" in text
+    hierarchy = university.hierarchy("2021")
+    for other in (SIBLING, "NV-BIO", "HF", HIDDEN):
+        assert hierarchy.name(other) not in text
+    for step in ("Analysekrysset", "Framtidsbildet", "Prioriteringsmatrisen", "Handlingsplanen"):
+        assert step in text
+    screenshot(page, "leader-valid.png")
+
+    # the workshop handout of this unit, made on request
+    page.get_by_text("Lag utdelingsark for arbeidsmøtet").click()
+    handout = page.locator(".wb-downloads a:has-text('HTML')")
+    handout.wait_for(timeout=90_000)
+    html = base64.b64decode(handout.get_attribute("href").split(",", 1)[1]).decode("utf-8")
+    assert "Institutt for fysikk" in html and hierarchy.name(SIBLING) not in html
+    assert not RESPONDENT_ID.search(html)
+
+    # a subunit of the grant
+    child = hierarchy.children(UNIT)[0]
+    choose(page, "Enhet", "\u00a0\u00a0" + hierarchy.name(child))
+    page.locator(f"h2:has-text('Resultater for {hierarchy.name(child)}')").wait_for(
+        timeout=30_000)
+    child_mean = number(stats_table(university, wave="2021", unit=child)["mean"].iloc[0], "nb")
+    page.wait_for_function("m => document.body.innerText.includes(m)", arg=child_mean,
+                           timeout=30_000)
+    # the chosen comparison, in English
+    page.get_by_text("English", exact=True).click()
+    page.locator("h2:has-text('Results for')").wait_for(timeout=30_000)
+    choose(page, "Compare with", "the previous wave")
+    previous = compare(university, child, "previous", wave="2021", lang="en").iloc[0]
+    row = f"{number(previous['mean'], 'en')}\t{number(previous['other_mean'], 'en')}"
+    page.wait_for_function("r => document.body.innerText.includes(r)", arg=row, timeout=30_000)
+    assert previous["verdict"] in body_text(page)
+    screenshot(page, "leader-child-en.png")
+    no_respondent_rows(page, token)
+    assert outside == [], f"requests to other hosts: {outside}"
+    page.close()
+
+
+def _refusal_cases(served, secret):
+    payload, signature = sign(secret, UNIT, "2021", time.time() + 3600).split(".")
+    other = sign(secret, SIBLING, "2021", time.time() + 3600).split(".")[0]
+    flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
+    base = served.leader
+    return {
+        "missing": base,
+        "malformed": base + "?t=not-a-token",
+        "tampered": f"{base}?t={payload}.{flipped}",
+        "other-unit": f"{base}?t={other}.{signature}",
+        "expired": f"{base}?t={sign(secret, UNIT, '2021', time.time() - 60)}",
+        "hidden-unit": f"{base}?t={sign(secret, HIDDEN, '2021', time.time() + 3600)}",
+    }  # two tokens in one link, another secret: refused alike (tests/test_access.py)
+
+
+def test_bad_links_show_no_numbers(served, secret, browser, university):
+    hierarchy = university.hierarchy("2021")
+    names = [hierarchy.name(u) for u in (UNIT, SIBLING, HIDDEN, "NV")]
+    for case, address in _refusal_cases(served, secret).items():
+        page, outside = open_page(browser, address)
+        page.locator("h2:has-text('Ingen tilgang')").wait_for(timeout=90_000)
+        text = body_text(page)
+        assert not MEAN.search(text), (case, MEAN.search(text))
+        assert not re.search(r"\d", text), (case, text)
+        for name in names:
+            assert name not in page.content(), (case, name)
+        assert "Resultater for" not in text
+        if case in ("missing", "expired", "other-unit"):
+            screenshot(page, f"leader-refused-{case}.png")
+        tokens = urlsplit(address).query.replace("t=", "").split("&")
+        no_respondent_rows(page, *tokens)
+        assert outside == [], f"{case}: requests to other hosts: {outside}"
+        page.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# forged widget messages over the kernel websocket
+
+
+class KernelSocket:
+    """A second client on a page's kernel websocket: what anyone holding the page could do."""
+
+    def __init__(self, url: str):
+        import websocket  # websocket-client
+
+        parts = urlsplit(url)
+        self.session = uuid.uuid4().hex
+        self.ws = websocket.create_connection(
+            f"{parts.scheme}://{parts.netloc}{parts.path}?session_id={self.session}", timeout=10)
+
+    def send(self, msg_type: str, content: dict) -> str:
+        msg_id = uuid.uuid4().hex
+        self.ws.send(json.dumps({
+            "header": {"msg_id": msg_id, "msg_type": msg_type, "username": "forger",
+                       "session": self.session, "version": "5.3",
+                       "date": datetime.now(timezone.utc).isoformat()},
+            "parent_header": {}, "metadata": {}, "content": content, "channel": "shell",
+            "buffers": []}))
+        return msg_id
+
+    def receive(self, seconds: float) -> list[dict]:
+        import websocket
+
+        messages, deadline = [], time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.ws.settimeout(max(0.05, deadline - time.monotonic()))
+            try:
+                raw = self.ws.recv()
+            except websocket.WebSocketTimeoutException:
+                break
+            if isinstance(raw, bytes):
+                raw = raw.decode("utf-8", "replace")
+            try:
+                messages.append(json.loads(raw))
+            except ValueError:
+                messages.append({"raw": raw})
+        return messages
+
+    def comm(self, comm_id: str, data: dict) -> None:
+        self.send("comm_msg", {"comm_id": comm_id, "data": data})
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+def test_forged_widget_message_gets_nothing(served, secret, browser, university):
+    sockets: list[str] = []
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    page.goto(link(served, secret), wait_until="domcontentloaded", timeout=120_000)
+    page.locator("h2:has-text('Resultater for Institutt for fysikk')").wait_for(timeout=60_000)
+    kernel_url = next(u for u in sockets if "/api/kernels/" in u)
+    forger = KernelSocket(kernel_url)
+    try:
+        # find the unit dropdown the way an attacker would: list the comms, ask for states
+        forger.send("comm_info_request", {"target_name": "jupyter.widget"})
+        replies = forger.receive(3)
+        comms = next(m["content"]["comms"] for m in replies
+                     if m.get("header", {}).get("msg_type") == "comm_info_reply")
+        for comm_id in comms:
+            forger.comm(comm_id, {"method": "request_state"})
+        states = {m["content"]["comm_id"]: m["content"]["data"].get("state", {})
+                  for m in forger.receive(5)
+                  if m.get("header", {}).get("msg_type") == "comm_msg"}
+        unit_dropdown = next(c for c, s in states.items()
+                             if s.get("_model_name") == "DropdownModel"
+                             and "Institutt for fysikk" in s.get("_options_labels", ()))
+        sibling = university.hierarchy("2021").name(SIBLING)
+        sibling_means = [number(m, "nb") for m in
+                         stats_table(university, wave="2021", unit=SIBLING)["mean"]]
+        own_means = {number(m, "nb") for m in
+                     stats_table(university, wave="2021", unit=UNIT)["mean"]}
+        sibling_means = [m for m in sibling_means if m not in own_means]
+        forged = [
+            {"method": "update", "state": {"index": 999}, "buffer_paths": []},
+            {"method": "update", "state": {"index": -5}, "buffer_paths": []},
+            {"method": "update", "state": {"value": SIBLING, "label": sibling},
+             "buffer_paths": []},
+        ]
+        before = body_text(page)
+        for data in forged:
+            forger.comm(unit_dropdown, data)
+        answers = [m for m in forger.receive(4)
+                   if m.get("content", {}).get("data", {}).get("method") != "echo_update"]
+        answered = json.dumps(answers, ensure_ascii=False)
+        assert sibling not in answered
+        leaked = [m for m in sibling_means if m in answered]
+        assert not leaked, f"numbers of {SIBLING} reached the socket: {leaked}"
+        assert body_text(page) == before  # nothing was drawn for the forged messages
+        assert sibling not in before
+        # the same channel does work: a subunit inside the grant is drawn
+        forger.comm(unit_dropdown, {"method": "update", "state": {"index": 1},
+                                    "buffer_paths": []})
+        child = university.hierarchy("2021").name(university.hierarchy("2021").children(UNIT)[0])
+        page.locator(f"h2:has-text('Resultater for {child}')").wait_for(timeout=30_000)
+    finally:
+        forger.close()
+    assert sibling not in body_text(page)
+    no_respondent_rows(page, *[u.split("?t=")[-1] for u in sockets])
+    page.close()

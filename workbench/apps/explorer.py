@@ -1,0 +1,956 @@
+"""The explorer: analysts pick a unit, a wave, a factor and a view of its published results.
+
+All the app knows lives in one frozen :class:`ExplorerState` (unit, wave, factor, background
+variable, language, view). Its ``with_*`` methods take values as a browser sends them and
+check them against the survey's :class:`Choices`: an unknown unit, wave, factor, variable,
+language or view leaves the state as it was. :func:`render` turns a state into a
+:class:`View` (a title, HTML with an inline figure, and the published table behind it) and
+needs no browser, so every view is tested as a plain function. :class:`ExplorerApp` only
+wires widgets to a state.
+
+Every number comes from the published tables (:mod:`workbench.stats`, :mod:`workbench.views`,
+:mod:`workbench.compare`, :mod:`workbench.reliability`): suppressed cells are shown as
+suppressed with their reason, and downloads hold those tables, never respondent rows.
+
+Examples
+--------
+>>> from workbench.validate import load_survey
+>>> from workbench.apps.explorer import ExplorerState, render
+>>> from workbench.apps._common import Published
+>>> survey = load_survey("data_samples/university")
+>>> state = ExplorerState.start(survey).with_unit("NV-FYS").with_view("table")
+>>> view = render(state, Published(survey))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from html import escape
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from workbench.apps._common import (
+    CSS,
+    Published,
+    cell_mean,
+    download_links,
+    figure_html,
+    heading,
+    html_table,
+    note,
+    settle,
+)
+from workbench.errors import WorkbenchError
+from workbench.i18n import DASH, LANGS, number, percent, text
+from workbench.survey import Survey
+
+__all__ = ["VIEWS", "DEPENDS", "Choices", "ExplorerState", "View", "render", "view_key",
+           "unit_label", "unit_path", "search_units", "page_header", "comparison_tables",
+           "comparison_html", "unavailable_comparison", "response_table", "ExplorerApp",
+           "explorer_app"]
+
+VIEWS = ("overview", "table", "distribution", "trend", "heatmap", "alike", "compare",
+         "response", "extra", "reliability")
+
+TEXTS = {
+    "title": ("Utforsk resultatene", "Explore the results"),
+    "v_overview": ("Faktoroversikt", "Factor overview"),
+    "v_table": ("Tabell: enhet, overordnet og referanse", "Table: unit, parent and benchmark"),
+    "v_distribution": ("Svarfordeling per faktor og påstand", "Answers per factor and item"),
+    "v_trend": ("Utvikling over tid", "Trend over waves"),
+    "v_heatmap": ("Varmekart for underenhetene", "Heatmap of the subunits"),
+    "v_alike": ("Mest like og mest ulike svar", "Most alike and most different answers"),
+    "v_compare": ("Sammenligninger", "Comparisons"),
+    "v_response": ("Svarprosent", "Response rates"),
+    "v_extra": ("Arbeidstid og medarbeidersamtale", "Working hours and appraisal interview"),
+    "v_reliability": ("Reliabilitet (Cronbachs alfa)", "Reliability (Cronbach's alpha)"),
+    "search": ("Søk etter enhet", "Search for a unit"),
+    "search_hint": ("navn eller kode", "name or code"),
+    "unit": ("Enhet", "Unit"),
+    "wave": ("Runde", "Wave"),
+    "factor": ("Faktor", "Factor"),
+    "by": ("Bakgrunn", "Background"),
+    "by_none": ("(ingen)", "(none)"),
+    "view": ("Visning", "View"),
+    "language": ("Språk", "Language"),
+    "download": ("Last ned tabellen:", "Download the table:"),
+    "size": ("{answers} svar av {invited} inviterte ({rate})",
+             "{answers} answers of {invited} invited ({rate})"),
+    "size_no_invited": ("{answers} svar", "{answers} answers"),
+    "not_in_wave": ("Enheten finnes ikke i denne runden.", "The unit does not exist in this wave."),
+    "mean": ("Snitt", "Mean"),
+    "sd": ("Std.avvik", "SD"),
+    "n": ("Antall", "n"),
+    "top_box": ("Andel enig", "Share agreeing"),
+    "moe": ("Feilmargin ±", "Margin of error ±"),
+    "item": ("Påstand", "Item"),
+    "benchmark": ("Referanse", "Benchmark"),
+    "diff": ("Forskjell", "Difference"),
+    "other": ("Sammenlignet med", "Compared with"),
+    "p_adj": ("p (justert)", "p (adjusted)"),
+    "d": ("Effekt (d)", "Effect (d)"),
+    "verdict": ("Vurdering", "Verdict"),
+    "answers": ("Svar", "Answers"),
+    "invited": ("Inviterte", "Invited"),
+    "rate": ("Svarprosent", "Response rate"),
+    "group": ("Gruppe", "Group"),
+    "kind_alike": ("Mest like svar (lavest standardavvik)",
+                   "Most alike answers (lowest standard deviation)"),
+    "kind_different": ("Mest ulike svar (høyest standardavvik)",
+                       "Most different answers (highest standard deviation)"),
+    "against_parent": ("Mot resten av overordnet enhet", "Against the rest of the parent unit"),
+    "against_benchmark": ("Mot referansetallet", "Against the benchmark"),
+    "against_previous": ("Mot forrige runde", "Against the previous wave"),
+    "compare_note": (
+        "En forskjell kalles reell bare når den er statistisk sikker etter justering for mange "
+        "tester og minst {threshold} poeng.",
+        "A difference is called real only when it is significant after adjusting for many tests "
+        "and at least {threshold} points."),
+    "no_parent": ("Den øverste enheten har ingen overordnet enhet.",
+                  "The top unit has no parent unit."),
+    "no_previous": ("Dette er første runde: det finnes ingen forrige runde.",
+                    "This is the first wave: there is no previous wave."),
+    "no_benchmarks": ("Datasettet har ingen referansetall.", "The dataset has no benchmarks."),
+    "no_children": ("Enheten har ingen underenheter.", "The unit has no subunits."),
+    "real_differences": ("Reelle forskjeller mellom underenhetene",
+                         "Real differences between the subunits"),
+    "no_real": ("Ingen reelle forskjeller mellom underenhetene.",
+                "No real differences between the subunits."),
+    "alike_hidden": ("Påstandene vises ikke for denne enheten (personvern).",
+                     "The items are not shown for this unit (privacy)."),
+    "no_extra": ("Dette spørreskjemaet har ikke spørsmål om arbeidstid eller medarbeidersamtale.",
+                 "This questionnaire has no questions on working hours or appraisal interviews."),
+    "appraisal": ("Medarbeidersamtale", "Appraisal interview"),
+    "had": ("Har hatt samtale", "Had an interview"),
+    "useful": ("Nytte (snitt 1–5)", "Usefulness (mean 1–5)"),
+    "rel_note": ("Reliabilitet beregnes bare for hele organisasjonen, aldri for små enheter.",
+                 "Reliability is computed for the whole organisation only, never for small "
+                 "units."),
+    "alpha": ("Alfa", "Alpha"),
+    "alpha_listwise": ("Alfa (bare komplette svar)", "Alpha (complete answers only)"),
+    "items": ("Påstander", "Items"),
+    "by_note": ("Fordelt på {var}; hver gruppe og resten av enheten har minst {min_n} svar, "
+                "ellers er gruppen skjult.",
+                "By {var}; every group and the rest of the unit have at least {min_n} answers, "
+                "otherwise the group is hidden."),
+    "by_ignored": ("Bakgrunnsvariabelen brukes i faktoroversikten og svarprosenten.",
+                   "The background variable is used in the factor overview and the response "
+                   "rates."),
+    "overview_note": (
+        "Stolpen slutter ved gjennomsnittet (skala {lo}–{hi}); den svarte streken viser ett "
+        "standardavvik til hver side.",
+        "The bar ends at the mean (scale {lo}–{hi}); the black line shows one standard "
+        "deviation either side."),
+    "parent_note": ("Den lyse stolpen under er {parent}.", "The light bar beneath is {parent}."),
+    "items_of": ("Påstandene i {factor}", "The items of {factor}"),
+    "factors": ("Alle faktorene", "All factors"),
+    "trend_of": ("{factor} over tid, med 95 % konfidensintervall",
+                 "{factor} over the waves, with 95% confidence intervals"),
+    "all_trend": ("Alle faktorene per runde (snitt)", "Every factor per wave (mean)"),
+    "error": ("Visningen kunne ikke lages: {message}", "The view could not be made: {message}"),
+}
+
+
+def _t(key: str, lang: str, **fields) -> str:
+    return text(TEXTS, key, lang, **fields)
+
+
+# ---------------------------------------------------------------------------------------------
+# state
+
+
+@dataclass(frozen=True)
+class Choices:
+    """Everything that may be chosen in one survey: the trusted lists a state is checked against.
+
+    Attributes
+    ----------
+    waves
+        Wave labels in survey order.
+    units
+        Wave -> unit ids of that wave's hierarchy.
+    depth
+        Wave -> unit id -> depth (0 = the top unit).
+    factors
+        Factor ids in questionnaire order.
+    background
+        Background variables of survey.yaml.
+    background_levels
+        Depths at which a background variable may be shown.
+    """
+
+    waves: tuple[str, ...]
+    units: Mapping[str, frozenset[str]]
+    depth: Mapping[str, Mapping[str, int]]
+    roots: Mapping[str, str]
+    factors: tuple[str, ...]
+    background: tuple[str, ...]
+    background_levels: tuple[int, ...]
+
+    @classmethod
+    def of(cls, survey: Survey) -> "Choices":
+        units, depth, roots = {}, {}, {}
+        for wave in survey.waves:
+            hierarchy = survey.hierarchy(wave)
+            frame = hierarchy.units
+            units[wave] = frozenset(frame["unit_id"])
+            depth[wave] = MappingProxyType(dict(zip(frame["unit_id"], frame["level"].astype(int))))
+            roots[wave] = hierarchy.root
+        return cls(waves=tuple(survey.waves), units=MappingProxyType(units),
+                   depth=MappingProxyType(depth), roots=MappingProxyType(roots),
+                   factors=tuple(f.id for f in survey.instrument.factors),
+                   background=tuple(survey.config.background),
+                   background_levels=tuple(survey.config.background_levels))
+
+
+@dataclass(frozen=True)
+class ExplorerState:
+    """What the explorer shows. Never changes; every ``with_*`` returns a checked copy.
+
+    A value that is not allowed (an unknown unit, wave, factor, view or language, a
+    background variable at a level where it may not be shown) returns the state unchanged:
+    widget values come from a browser and are not trusted.
+    """
+
+    unit: str
+    wave: str
+    factor: str
+    by: str | None = None
+    lang: str = "nb"
+    view: str = "overview"
+    choices: Choices = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
+
+    @classmethod
+    def start(cls, survey: Survey, lang: str | None = None, unit: str | None = None,
+              wave: str | None = None) -> "ExplorerState":
+        """The first state: the top unit in the last wave, the first factor, the overview."""
+        choices = Choices.of(survey)
+        last = choices.waves[-1]
+        lang = lang if lang in LANGS else survey.config.language
+        state = cls(unit=choices.roots[last], wave=last, factor=choices.factors[0], lang=lang,
+                    choices=choices)
+        if wave is not None:
+            state = state.with_wave(wave)
+        if unit is not None:
+            state = state.with_unit(unit)
+        return state
+
+    def _allowed_by(self, unit: str, wave: str) -> bool:
+        return self.choices.depth[wave].get(unit, -1) in self.choices.background_levels
+
+    @property
+    def by_allowed(self) -> bool:
+        """True when a background variable may be shown for this unit."""
+        return bool(self.choices.background) and self._allowed_by(self.unit, self.wave)
+
+    def with_unit(self, unit) -> "ExplorerState":
+        if not isinstance(unit, str) or unit not in self.choices.units[self.wave]:
+            return self
+        by = self.by if self._allowed_by(unit, self.wave) else None
+        return replace(self, unit=unit, by=by)
+
+    def with_wave(self, wave) -> "ExplorerState":
+        wave = str(wave) if isinstance(wave, (str, int)) else None
+        if wave not in self.choices.waves:
+            return self
+        # a unit that did not exist in that wave: start from the top unit of the wave
+        unit = self.unit if self.unit in self.choices.units[wave] else self.choices.roots[wave]
+        by = self.by if self._allowed_by(unit, wave) else None
+        return replace(self, wave=wave, unit=unit, by=by)
+
+    def with_factor(self, factor) -> "ExplorerState":
+        if factor not in self.choices.factors:
+            return self
+        return replace(self, factor=factor)
+
+    def with_by(self, by) -> "ExplorerState":
+        if by in (None, ""):
+            return replace(self, by=None)
+        if by not in self.choices.background or not self._allowed_by(self.unit, self.wave):
+            return self
+        return replace(self, by=by)
+
+    def with_lang(self, lang) -> "ExplorerState":
+        if lang not in LANGS:
+            return self
+        return replace(self, lang=lang)
+
+    def with_view(self, view) -> "ExplorerState":
+        if view not in VIEWS:
+            return self
+        return replace(self, view=view)
+
+
+# ---------------------------------------------------------------------------------------------
+# unit picking helpers
+
+
+def unit_path(survey: Survey, unit: str, wave: str, lang: str = "nb") -> str:
+    """The names from the top unit down to ``unit``, joined by ›."""
+    hierarchy = survey.hierarchy(wave)
+    return " › ".join(hierarchy.name(u, lang) for u in hierarchy.path(unit))
+
+
+def unit_label(source: Published, unit: str, wave: str, lang: str = "nb",
+               flat: bool = False) -> str:
+    """A unit as listed in the picker, with its number of answers: indented by depth in the
+    tree, or (``flat``, for search results) followed by its parent's name."""
+    hierarchy = source.survey.hierarchy(wave)
+    answers, _ = source.size(unit, wave)
+    count = "" if answers is None else f" ({number(answers, lang, 0)})"
+    name = hierarchy.name(unit, lang) + count
+    if flat:
+        parent = hierarchy.parent(unit)
+        return name + (f" – {hierarchy.name(parent, lang)}" if parent else "")
+    return "\u00a0\u00a0" * hierarchy.level(unit) + name
+
+
+def search_units(survey: Survey, wave: str, query: str, limit: int = 400) -> list[str]:
+    """Unit ids whose name (either language) or id contains every word of ``query``."""
+    frame = survey.hierarchy(wave).units
+    words = [w for w in str(query).lower().split() if w][:8]
+    if not words:
+        return list(frame["unit_id"][:limit])
+    haystack = (frame["unit_id"] + " " + frame["name"] + " " + frame["name_en"]).str.lower()
+    mask = np.ones(len(frame), dtype=bool)
+    for word in words:
+        mask &= haystack.str.contains(word, regex=False).to_numpy()
+    return list(frame.loc[mask, "unit_id"][:limit])
+
+
+def _size_text(source: Published, unit: str, wave: str, lang: str) -> str:
+    answers, invited = source.size(unit, wave)
+    if answers is None:
+        return _t("not_in_wave", lang)
+    if invited:
+        return _t("size", lang, answers=number(answers, lang, 0),
+                  invited=number(invited, lang, 0), rate=percent(100 * answers / invited, lang))
+    return _t("size_no_invited", lang, answers=number(answers, lang, 0))
+
+
+# ---------------------------------------------------------------------------------------------
+# views
+
+
+@dataclass(frozen=True)
+class View:
+    """One rendered view: a title, an HTML body, the published table it shows, a file stem."""
+
+    title: str
+    html: str
+    table: pd.DataFrame = field(repr=False, compare=False)
+    stem: str = "table"
+
+
+def _scale(survey: Survey) -> tuple[int, int]:
+    return survey.instrument.scale.min, survey.instrument.scale.max
+
+
+def _hidden(row) -> bool:
+    return bool(row["suppressed"]) or pd.isna(row["mean"])
+
+
+def _reason(row) -> str:
+    reason = row.get("reason", "")
+    return reason if isinstance(reason, str) and reason else "min_n"
+
+
+def _mean_cell(row, lang: str, min_n: int):
+    return cell_mean(row["mean"], lang, _hidden(row), _reason(row), min_n)
+
+
+def _plain(row, column: str, lang: str, digits: int = 2):
+    return DASH if _hidden(row) else number(row[column], lang, digits)
+
+
+def _view_overview(state: ExplorerState, source: Published) -> View:
+    from workbench.plots import factor_themes, plot_factor_overview
+
+    survey, lang, min_n = source.survey, state.lang, source.survey.config.min_n
+    if state.by:
+        return _view_overview_by(state, source)
+    rows = source.rows(state.unit, state.wave, "factor", lang)
+    parent = survey.hierarchy(state.wave).parent(state.unit)
+    prow = source.rows(parent, state.wave, "factor", lang) if parent else None
+    lo, hi = _scale(survey)
+    ax = plot_factor_overview(rows, prow, lang=lang, scale=(lo, hi),
+                              themes=factor_themes(survey.instrument, lang) or None, min_n=min_n)
+    parent_name = survey.hierarchy(state.wave).name(parent, lang) if parent else DASH
+    header = [_t("factor", lang), _t("mean", lang), _t("sd", lang), _t("top_box", lang),
+              _t("n", lang), _t("moe", lang)] + ([parent_name] if parent else [])
+    pmeans = prow.set_index("key") if prow is not None else None
+    body = []
+    for _, row in rows.iterrows():
+        line = [row["label"], _mean_cell(row, lang, min_n), _plain(row, "sd", lang),
+                DASH if _hidden(row) else percent(row["top_box"], lang),
+                number(row["n"], lang, 0), _plain(row, "moe", lang)]
+        if pmeans is not None:
+            line.append(_mean_cell(pmeans.loc[row["key"]], lang, min_n)
+                        if row["key"] in pmeans.index else DASH)
+        body.append(line)
+    html = (figure_html(ax.figure, _t("v_overview", lang))
+            + note(_t("overview_note", lang, lo=lo, hi=hi)
+                   + (" " + _t("parent_note", lang, parent=parent_name) if parent else ""))
+            + html_table(header, body))
+    table = pd.concat([rows, prow], ignore_index=True) if prow is not None else rows
+    return View(_t("v_overview", lang), html, table, f"overview-{state.unit}-{state.wave}")
+
+
+def _group_rows(state: ExplorerState, source: Published) -> pd.DataFrame:
+    from workbench.stats import stats_table
+
+    survey = source.survey
+    rows = source.memo(("by", state.unit, state.wave, state.by, state.lang),
+                       lambda: stats_table(survey, wave=state.wave, by=state.by, unit=state.unit,
+                                           lang=state.lang))
+    names = survey.config.background[state.by].values
+    return rows.assign(group_name=[names[g](state.lang) if g in names else str(g)
+                                   for g in rows["group"]])
+
+
+def _view_overview_by(state: ExplorerState, source: Published) -> View:
+    from workbench.plots import heatmap_table, plot_heatmap
+
+    survey, lang, min_n = source.survey, state.lang, source.survey.config.min_n
+    rows = _group_rows(state, source)
+    var = survey.config.background[state.by].name(lang)
+    grid = heatmap_table(rows, index="label", columns="group_name")
+    ax = plot_heatmap(grid, lang=lang, min_n=min_n)
+    groups = list(pd.unique(rows["group_name"]))
+    header = [_t("factor", lang)] + [f"{g}" for g in groups]
+    body = []
+    for label, part in rows.groupby("label", sort=False):
+        cells = {r["group_name"]: _mean_cell(r, lang, min_n) for _, r in part.iterrows()}
+        body.append([label] + [cells.get(g, DASH) for g in groups])
+    counts = rows.drop_duplicates("group_name")
+    count_line = ", ".join(f"{r['group_name']}: {number(r['answers'], lang, 0)}"
+                           for _, r in counts.iterrows() if not r["suppressed"])
+    html = (figure_html(ax.figure, var) + note(_t("by_note", lang, var=var, min_n=min_n))
+            + html_table(header, body) + note(f"{_t('answers', lang)}: {count_line}"))
+    return View(f"{_t('v_overview', lang)}: {var}", html, rows.drop(columns="group_name"),
+                f"overview-{state.unit}-{state.wave}-{state.by}")
+
+
+def _view_table(state: ExplorerState, source: Published) -> View:
+    from workbench.views import beside
+
+    survey, lang, min_n = source.survey, state.lang, source.survey.config.min_n
+    table = source.memo(("beside", state.unit, state.wave, lang),
+                        lambda: beside(survey, state.unit, state.wave, lang))
+    rows = source.rows(state.unit, state.wave, "factor", lang).set_index("key")
+    hierarchy = survey.hierarchy(state.wave)
+    parent = hierarchy.parent(state.unit)
+    prow = source.rows(parent, state.wave, "factor", lang).set_index("key") if parent else None
+    bench = str(table["benchmark"].iloc[0]) if len(table) else ""
+    header = [_t("factor", lang), hierarchy.name(state.unit, lang)]
+    if parent:
+        header.append(hierarchy.name(parent, lang))
+    if bench:
+        header.append(f"{_t('benchmark', lang)} ({bench})")
+    body = []
+    for _, row in table.iterrows():
+        line = [row["label"], _mean_cell(rows.loc[row["key"]], lang, min_n)]
+        if parent:
+            line.append(_mean_cell(prow.loc[row["key"]], lang, min_n))
+        if bench:
+            line.append(number(row["benchmark_mean"], lang))
+        body.append(line)
+    html = html_table(header, body)
+    if not bench:
+        html += note(_t("no_benchmarks", lang))
+    return View(_t("v_table", lang), html, table, f"table-{state.unit}-{state.wave}")
+
+
+def _likert_block(rows: pd.DataFrame, title: str, source: Published, lang: str) -> str:
+    from workbench.plots import likert_counts, plot_likert, scale_labels
+
+    survey, min_n = source.survey, source.survey.config.min_n
+    counts = likert_counts(rows, points=None)
+    ax = plot_likert(counts, lang=lang, labels=scale_labels(survey.instrument, lang), min_n=min_n)
+    points = [c for c in rows.columns if c.startswith("pct_")]
+    labels = [scale_labels(survey.instrument, lang).get(int(c[4:]), c[4:]) for c in points]
+    header = [title] + labels + [_t("top_box", lang), _t("n", lang)]
+    body = []
+    for _, row in rows.iterrows():
+        if _hidden(row):
+            body.append([row["label"], _mean_cell(row, lang, min_n)] + [""] * len(points))
+            continue
+        body.append([row["label"]] + [percent(row[c], lang) for c in points]
+                    + [percent(row["top_box"], lang), number(row["n"], lang, 0)])
+    return heading(title, 4) + figure_html(ax.figure, title) + html_table(header, body)
+
+
+def _view_distribution(state: ExplorerState, source: Published) -> View:
+    survey, lang = source.survey, state.lang
+    rows = source.rows(state.unit, state.wave, "factor", lang)
+    factor = survey.instrument.factor(state.factor)
+    items = source.rows(state.unit, state.wave, "item", lang)
+    items = items[items["key"].isin(factor.item_ids)]
+    # the factors' block does not follow the factor: kept, so a new factor draws only its items
+    factors = source.memo(("likert", state.unit, state.wave, lang),
+                          lambda: _likert_block(rows, _t("factors", lang), source, lang))
+    html = factors + _likert_block(items, _t("items_of", lang, factor=factor.name(lang)), source,
+                                   lang)
+    table = pd.concat([rows, items], ignore_index=True)
+    return View(_t("v_distribution", lang), html, table,
+                f"distribution-{state.unit}-{state.wave}-{state.factor}")
+
+
+def _view_trend(state: ExplorerState, source: Published) -> View:
+    from workbench.plots import plot_trend
+
+    survey, lang, min_n = source.survey, state.lang, source.survey.config.min_n
+    rows = source.trend(state.unit, "factor", lang)
+    factor = survey.instrument.factor(state.factor)
+    ax = plot_trend(rows, lang=lang, keys=[state.factor], scale=_scale(survey), min_n=min_n)
+    waves = list(pd.unique(rows["wave"]))
+    header = [_t("factor", lang)] + waves
+    body = []
+    for key, part in rows.groupby("key", sort=False):
+        by_wave = part.set_index("wave")
+        body.append([part["label"].iloc[0]] + [_mean_cell(by_wave.loc[w], lang, min_n)
+                                               if w in by_wave.index else DASH for w in waves])
+    html = (heading(_t("trend_of", lang, factor=factor.name(lang)), 4)
+            + figure_html(ax.figure, factor.name(lang))
+            + heading(_t("all_trend", lang), 4) + html_table(header, body))
+    return View(_t("v_trend", lang), html, rows, f"trend-{state.unit}")
+
+
+def _view_heatmap(state: ExplorerState, source: Published) -> View:
+    from workbench.plots import plot_heatmap
+    from workbench.views import heatmap
+
+    survey, lang, min_n = source.survey, state.lang, source.survey.config.min_n
+    table = source.memo(("heatmap", state.unit, state.wave, lang),
+                        lambda: heatmap(survey, state.unit, state.wave, lang))
+    if table.empty:
+        return View(_t("v_heatmap", lang), note(_t("no_children", lang)), table,
+                    f"heatmap-{state.unit}-{state.wave}")
+    ax = plot_heatmap(table, lang=lang, min_n=min_n)
+    real = table[table["finding"].isin(["higher", "lower"])]
+    if len(real):
+        body = [[r["unit_name"], r["label"], number(r["mean"], lang), r["verdict"]]
+                for _, r in real.iterrows()]
+        listing = html_table([_t("unit", lang), _t("factor", lang), _t("mean", lang),
+                              _t("verdict", lang)], body, text_columns=(0, 1, -1))
+    else:
+        listing = note(_t("no_real", lang))
+    html = (figure_html(ax.figure, _t("v_heatmap", lang))
+            + heading(_t("real_differences", lang), 4) + listing
+            + note(_t("compare_note", lang, threshold=number(0.2, lang, 1))))
+    return View(_t("v_heatmap", lang), html, table, f"heatmap-{state.unit}-{state.wave}")
+
+
+def _view_alike(state: ExplorerState, source: Published) -> View:
+    from workbench.views import alike_different
+
+    survey, lang = source.survey, state.lang
+    table = source.memo(("alike", state.unit, state.wave, lang),
+                        lambda: alike_different(survey, state.unit, state.wave, lang=lang))
+    if table.empty:
+        return View(_t("v_alike", lang), note(_t("alike_hidden", lang)), table,
+                    f"alike-{state.unit}-{state.wave}")
+    html = ""
+    for kind in ("alike", "different"):
+        part = table[table["kind"] == kind]
+        body = [[r["label"], number(r["mean"], lang), number(r["sd"], lang),
+                 number(r["n"], lang, 0)] for _, r in part.iterrows()]
+        html += heading(_t(f"kind_{kind}", lang), 4) + html_table(
+            [_t("item", lang), _t("mean", lang), _t("sd", lang), _t("n", lang)], body)
+    return View(_t("v_alike", lang), html, table, f"alike-{state.unit}-{state.wave}")
+
+
+def _p_text(p, lang: str) -> str:
+    if pd.isna(p):
+        return DASH
+    return f"< {number(0.001, lang, 3)}" if p < 0.001 else number(p, lang, 3)
+
+
+def unavailable_comparison(survey: Survey, unit: str, wave: str, against: str,
+                           lang: str = "nb") -> str | None:
+    """Why the comparison cannot be made at all (no parent, no earlier wave, no benchmarks),
+    in plain words; None when it can be tried."""
+    if against == "parent" and survey.hierarchy(wave).parent(unit) is None:
+        return _t("no_parent", lang)
+    if against == "previous" and survey.waves.index(wave) == 0:
+        return _t("no_previous", lang)
+    if against == "benchmark" and survey.benchmarks is None:
+        return _t("no_benchmarks", lang)
+    return None
+
+
+def comparison_tables(source: Published, unit: str, wave: str, lang: str,
+                      against: tuple[str, ...] = ("parent", "benchmark", "previous")
+                      ) -> dict[str, pd.DataFrame | str]:
+    """``compare`` of the unit against each of ``against``: a table, or why there is none."""
+    from workbench.compare import compare
+
+    out: dict[str, pd.DataFrame | str] = {}
+    for kind in against:
+        def run(kind=kind):
+            why = unavailable_comparison(source.survey, unit, wave, kind, lang)
+            if why:
+                return why
+            try:
+                return compare(source.survey, unit, kind, wave=wave, lang=lang)
+            except WorkbenchError as exc:
+                return str(exc)
+        out[kind] = source.memo(("compare", unit, wave, kind, lang), run)
+    return out
+
+
+def comparison_html(table: pd.DataFrame, lang: str, min_n: int, detail: bool = True) -> str:
+    """One comparison as a table: means, difference, (p, d,) and the plain verdict."""
+    header = [_t("factor", lang), _t("mean", lang), _t("other", lang), _t("diff", lang)]
+    if detail:
+        header += [_t("p_adj", lang), _t("d", lang)]
+    header.append(_t("verdict", lang))
+    body = []
+    for _, row in table.iterrows():
+        if bool(row["suppressed"]) or pd.isna(row["diff"]):
+            reason = row["reason"] if isinstance(row["reason"], str) and row["reason"] else None
+            hidden = cell_mean(np.nan, lang, True, reason, min_n)
+            body.append([row["label"], hidden] + [""] * (len(header) - 2))
+            continue
+        line = [row["label"], number(row["mean"], lang), number(row["other_mean"], lang),
+                number(row["diff"], lang)]
+        if detail:
+            line += [_p_text(row["p_adj"], lang), number(row["d"], lang)]
+        line.append(row["verdict"])
+        body.append(line)
+    return html_table(header, body, text_columns=(0, -1))
+
+
+def _view_compare(state: ExplorerState, source: Published) -> View:
+    lang, min_n = state.lang, source.survey.config.min_n
+    tables = comparison_tables(source, state.unit, state.wave, lang)
+    html, frames = "", []
+    for kind, table in tables.items():
+        html += heading(_t(f"against_{kind}", lang), 4)
+        if isinstance(table, str):
+            html += note(table)
+            continue
+        html += comparison_html(table, lang, min_n)
+        frames.append(table)
+    html += note(_t("compare_note", lang, threshold=number(0.2, lang, 1)))
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return View(_t("v_compare", lang), html, table, f"compare-{state.unit}-{state.wave}")
+
+
+def response_table(source: Published, unit: str, lang: str) -> pd.DataFrame:
+    """Answers, invited and response rate per wave, as :func:`workbench.views.response_rates`
+    (cut from the kept tables)."""
+    rows = []
+    for wave in source.survey.waves:
+        part = source.rows(unit, wave, "factor", lang)
+        if not len(part):
+            continue
+        first = part.iloc[0]
+        invited = first["invited"]
+        answers = first["answers"]
+        rate = 100.0 * answers / invited if pd.notna(invited) and invited > 0 else np.nan
+        rows.append({"wave": wave, "unit_id": unit, "unit_name": first["unit_name"],
+                     "answers": answers, "invited": invited, "rate": rate,
+                     "suppressed": bool(first["suppressed"]), "reason": first["reason"]})
+    frame = pd.DataFrame(rows, columns=["wave", "unit_id", "unit_name", "answers", "invited",
+                                        "rate", "suppressed", "reason"])
+    frame["answers"] = frame["answers"].astype("Int64")
+    frame["invited"] = frame["invited"].astype("Int64")
+    return frame
+
+
+def _view_response(state: ExplorerState, source: Published) -> View:
+    from workbench.plots import plot_distribution
+    from workbench.views import response_rates
+
+    survey, lang, min_n = source.survey, state.lang, source.survey.config.min_n
+    if state.by:
+        table = source.memo(("rates", state.unit, state.by, lang),
+                            lambda: response_rates(survey, state.unit, by=state.by, lang=lang))
+        names = survey.config.background[state.by].values
+        table = table[table["wave"] == state.wave]
+        category = [names[g](lang) if g in names else str(g) for g in table["group"]]
+    else:
+        table = response_table(source, state.unit, lang)
+        category = list(table["wave"])
+    shares = pd.DataFrame({"category": category, "share": table["rate"].to_numpy(dtype=float),
+                           "suppressed": table["suppressed"].to_numpy(),
+                           "reason": table["reason"].to_numpy()})
+    shares.loc[shares["share"].isna(), "suppressed"] = True
+    ax = plot_distribution(shares, lang=lang, min_n=min_n)
+    ax.set_xlabel(_t("rate", lang))
+    body = []
+    for cat, (_, row) in zip(category, table.iterrows()):
+        hidden = pd.isna(row["rate"])
+        body.append([cat, DASH if pd.isna(row["answers"]) else number(row["answers"], lang, 0),
+                     DASH if pd.isna(row["invited"]) else number(row["invited"], lang, 0),
+                     cell_mean(np.nan, lang, True, _reason(row), min_n) if hidden
+                     else percent(row["rate"], lang)])
+    first = _t("group", lang) if state.by else _t("wave", lang)
+    html = figure_html(ax.figure, _t("v_response", lang)) + html_table(
+        [first, _t("answers", lang), _t("invited", lang), _t("rate", lang)], body)
+    return View(_t("v_response", lang), html, table.reset_index(drop=True),
+                f"response-{state.unit}")
+
+
+def _view_extra(state: ExplorerState, source: Published) -> View:
+    from workbench.plots import plot_distribution
+    from workbench.views import appraisal, category_distribution
+
+    survey, lang, min_n = source.survey, state.lang, source.survey.config.min_n
+    questions = [q for q in survey.instrument.extra
+                 if q.type == "category" and q.id not in ("appraisal",)]
+    has_appraisal = {"appraisal", "appraisal_useful"} <= set(survey.instrument.extra_ids)
+    if not questions and not has_appraisal:
+        return View(_t("v_extra", lang), note(_t("no_extra", lang)), pd.DataFrame(),
+                    f"extra-{state.unit}")
+    html, frames = "", []
+    for q in questions:
+        table = source.memo(("category", state.unit, state.wave, q.id, lang),
+                            lambda q=q: category_distribution(survey, state.unit, q.id,
+                                                              state.wave, lang))
+        shares = table.rename(columns={"label": "category"})
+        ax = plot_distribution(shares, lang=lang, min_n=min_n)
+        html += heading(q.name(lang), 4) + note(q.text(lang)) + figure_html(ax.figure,
+                                                                           q.name(lang))
+        frames.append(table.assign(question=q.id))
+    if has_appraisal:
+        table = source.memo(("appraisal", state.unit, lang),
+                            lambda: appraisal(survey, state.unit, lang=lang))
+        body = []
+        for _, row in table.iterrows():
+            if row["suppressed"]:
+                hidden = cell_mean(np.nan, lang, True, _reason(row), min_n)
+                body.append([row["wave"], hidden, ""])
+            else:
+                body.append([row["wave"], percent(row["had_share"], lang),
+                             number(row["useful_mean"], lang)])
+        html += heading(_t("appraisal", lang), 4) + html_table(
+            [_t("wave", lang), _t("had", lang), _t("useful", lang)], body)
+        frames.append(table.assign(question="appraisal"))
+    return View(_t("v_extra", lang), html, pd.concat(frames, ignore_index=True),
+                f"extra-{state.unit}-{state.wave}")
+
+
+def _view_reliability(state: ExplorerState, source: Published) -> View:
+    from workbench.reliability import reliability
+
+    survey, lang = source.survey, state.lang
+    table = source.memo(("reliability", state.wave),
+                        lambda: reliability(survey, wave=state.wave))
+    names = {f.id: f.name(lang) for f in survey.instrument.factors}
+    body = [[names.get(r["factor"], r["factor"]), number(r["items"], lang, 0),
+             number(r["n"], lang, 0), number(r["alpha"], lang),
+             number(r.get("alpha_listwise", np.nan), lang)] for _, r in table.iterrows()]
+    html = note(_t("rel_note", lang)) + html_table(
+        [_t("factor", lang), _t("items", lang), _t("n", lang), _t("alpha", lang),
+         _t("alpha_listwise", lang)], body)
+    return View(_t("v_reliability", lang), html, table, f"reliability-{state.wave}")
+
+
+_RENDER = {"overview": _view_overview, "table": _view_table, "distribution": _view_distribution,
+           "trend": _view_trend, "heatmap": _view_heatmap, "alike": _view_alike,
+           "compare": _view_compare, "response": _view_response, "extra": _view_extra,
+           "reliability": _view_reliability}
+
+
+def render(state: ExplorerState, source: Published) -> View:
+    """The view ``state.view`` of ``state``'s unit, wave and factor, from published tables.
+
+    A problem in one view (e.g. a comparison that cannot be made) becomes a message in the
+    view, never a traceback in the page.
+    """
+    import matplotlib.pyplot as plt
+
+    lang = state.lang
+    try:
+        view = _RENDER[state.view](state, source)
+    except WorkbenchError as exc:
+        view = View(_t(f"v_{state.view}", lang), note(_t("error", lang, message=str(exc))),
+                    pd.DataFrame(), state.view)
+    finally:
+        plt.close("all")  # a figure left open would leak memory in a long-running kernel
+    if state.by and state.view not in ("overview", "response"):
+        view = replace(view, html=note(_t("by_ignored", lang)) + view.html)
+    return view
+
+
+#: The state fields each view depends on: a change elsewhere keeps the view on screen.
+DEPENDS = {"overview": ("unit", "wave"), "table": ("unit", "wave"),
+           "distribution": ("unit", "wave", "factor"), "trend": ("unit", "factor"),
+           "heatmap": ("unit", "wave"), "alike": ("unit", "wave"), "compare": ("unit", "wave"),
+           "response": ("unit", "wave"), "extra": ("unit", "wave"), "reliability": ("wave",)}
+
+
+def view_key(state: ExplorerState) -> tuple:
+    """What identifies the rendered view of ``state`` (see :data:`DEPENDS`)."""
+    return (state.view, state.lang, state.by,
+            *(getattr(state, name) for name in DEPENDS[state.view]))
+
+
+def page_header(state: ExplorerState, source: Published) -> str:
+    """Unit name, path (below the top unit) and size above the view."""
+    survey, lang = source.survey, state.lang
+    name = survey.hierarchy(state.wave).name(state.unit, lang)
+    path = ""
+    if survey.hierarchy(state.wave).parent(state.unit) is not None:
+        path = (f"<p class='wb-path'>{escape(unit_path(survey, state.unit, state.wave, lang))}"
+                "</p>")
+    return (f"<div class='wb-app'><h2>{escape(name)}</h2>{path}<p class='wb-sub'>"
+            f"{escape(survey.name(lang))} · {escape(_t('wave', lang))} {escape(state.wave)} · "
+            f"{escape(_size_text(source, state.unit, state.wave, lang))}</p></div>")
+
+
+# ---------------------------------------------------------------------------------------------
+# widgets
+
+
+class ExplorerApp:
+    """The explorer's widgets around one :class:`ExplorerState`.
+
+    Every widget callback turns the browser's value into ``state.with_...(value)``; an
+    untrusted value that is not allowed leaves the state, and the page, unchanged.
+    """
+
+    def __init__(self, survey: Survey, lang: str | None = None):
+        import ipywidgets as widgets
+
+        self.source = Published(survey)
+        self.state = ExplorerState.start(survey, lang)
+        self._quiet = False
+        self._views: dict[tuple, View] = {}
+        self._shown: tuple | None = None
+        self._listed: tuple | None = None
+        self._listed_ids: frozenset[str] = frozenset()
+        self._labelled: str | None = None
+        lang = self.state.lang
+        layout = widgets.Layout
+        self.search = widgets.Text(placeholder=_t("search_hint", lang),
+                                   description=_t("search", lang), continuous_update=True,
+                                   style={"description_width": "initial"},
+                                   layout=layout(width="340px"))
+        self.units = widgets.Select(rows=9, layout=layout(width="640px"),
+                                    description=_t("unit", lang))
+        self.wave = widgets.Dropdown(description=_t("wave", lang), layout=layout(width="220px"))
+        self.factor = widgets.Dropdown(description=_t("factor", lang),
+                                       layout=layout(width="420px"))
+        self.by = widgets.Dropdown(description=_t("by", lang), layout=layout(width="300px"))
+        self.lang = widgets.ToggleButtons(options=[("Bokmål", "nb"), ("English", "en")],
+                                          value=lang, description=_t("language", lang),
+                                          style={"button_width": "90px"})
+        self.view = widgets.Dropdown(description=_t("view", lang), layout=layout(width="520px"))
+        self.header = widgets.HTML()
+        self.body = widgets.HTML()
+        self.downloads = widgets.HTML()
+        for w in (self.wave, self.factor, self.by, self.view, self.units):
+            w.style.description_width = "initial"
+        self._fill_options()
+        self.search.observe(self._on_search, names="value")
+        self.units.observe(lambda c: self._set(self.state.with_unit(c["new"])), names="value")
+        self.wave.observe(lambda c: self._set(self.state.with_wave(c["new"])), names="value")
+        self.factor.observe(lambda c: self._set(self.state.with_factor(c["new"])), names="value")
+        self.by.observe(lambda c: self._set(self.state.with_by(c["new"])), names="value")
+        self.lang.observe(lambda c: self._set(self.state.with_lang(c["new"])), names="value")
+        self.view.observe(lambda c: self._set(self.state.with_view(c["new"])), names="value")
+        controls = widgets.VBox([
+            widgets.HBox([self.search, self.lang]),
+            widgets.HBox([self.units, widgets.VBox([self.wave, self.by])]),
+            widgets.HBox([self.factor, self.view]),
+        ])
+        self.widget = widgets.VBox([widgets.HTML(CSS), controls, self.header, self.body,
+                                    self.downloads], layout=layout(padding="0 0 2em 0"))
+        self.widget.add_class("wb-app")
+        self.redraw()
+
+    # -- options follow the state (language, wave, unit); callbacks stay quiet meanwhile
+
+    def _fill_options(self) -> None:
+        state, survey, lang = self.state, self.source.survey, self.state.lang
+        self._quiet = True
+        try:
+            query = self.search.value
+            listed = (state.wave, lang, query)
+            if listed != self._listed or state.unit not in self._listed_ids:
+                # the unit list only changes with the search, the wave or the language
+                ids = search_units(survey, state.wave, query)
+                if state.unit not in ids:
+                    ids = [state.unit] + ids
+                flat = bool(query.strip())
+                self.units.options = [(unit_label(self.source, u, state.wave, lang, flat), u)
+                                      for u in ids]
+                self._listed, self._listed_ids = listed, frozenset(ids)
+            self.units.value = state.unit
+            if lang != self._labelled:
+                self.wave.options = list(state.choices.waves)
+                self.factor.options = [(f.name(lang), f.id) for f in survey.instrument.factors]
+                self.by.options = [(_t("by_none", lang), "")] + [
+                    (survey.config.background[v].name(lang), v)
+                    for v in state.choices.background]
+                self.view.options = [(_t(f"v_{v}", lang), v) for v in VIEWS]
+                for widget, key in ((self.search, "search"), (self.units, "unit"),
+                                    (self.wave, "wave"), (self.factor, "factor"),
+                                    (self.by, "by"), (self.lang, "language"),
+                                    (self.view, "view")):
+                    widget.description = _t(key, lang)
+                self.search.placeholder = _t("search_hint", lang)
+                self._labelled = lang
+            self.wave.value = state.wave
+            self.factor.value = state.factor
+            self.by.value = state.by or ""
+            self.by.disabled = not state.by_allowed
+            self.view.value = state.view
+            self.lang.value = lang
+        finally:
+            self._quiet = False
+
+    def _on_search(self, change) -> None:
+        if self._quiet:
+            return
+        self._fill_options()
+
+    def _set(self, state: ExplorerState) -> None:
+        if self._quiet:
+            return
+        if state == self.state:
+            self._fill_options()  # put a refused value back to the state's own
+            return
+        self.state = state
+        self._fill_options()
+        self.redraw()
+
+    def redraw(self) -> View:
+        """Render the current state into the page; return the view."""
+        key = view_key(self.state)
+        if key in self._views:
+            view = self._views.pop(key)
+        else:
+            view = render(self.state, self.source)
+        self._views[key] = view
+        while len(self._views) > 40:  # the views seen last; the oldest go first
+            self._views.pop(next(iter(self._views)))
+        lang = self.state.lang
+        self.header.value = page_header(self.state, self.source)
+        if key == self._shown:  # e.g. another factor in a view that shows every factor
+            return view
+        self._shown = key
+        self.body.value = f"<div class='wb-app'>{heading(view.title)}{view.html}</div>"
+        # the files come after the view is on screen: making the XLSX takes a moment
+        links = download_links(view.table, view.stem, sheet=view.title)
+        self.downloads.value = (f"<div class='wb-app'><p>{escape(_t('download', lang))}</p>"
+                                f"{links}</div>" if links else "")
+        return view
+
+
+def explorer_app(dataset: str | Path, lang: str | None = None):
+    """The explorer for a dataset folder, as an ipywidgets box (what the notebook shows)."""
+    from workbench.validate import load_survey
+
+    app = ExplorerApp(load_survey(dataset), lang)
+    for wave in app.source.survey.waves:  # every wave's table now, not at the first click
+        app.source.by_unit(wave, "factor", app.state.lang)
+    settle()
+    return app.widget

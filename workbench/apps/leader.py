@@ -1,0 +1,550 @@
+"""The leader page: one unit's results and the workshop steps, opened through a signed link.
+
+A unit leader gets a link made by ``workbench links`` (see :mod:`workbench.access`). The
+page reads the token from the request's query string, checks its signature and expiry with
+the server-side secret, and shows the unit the token names and its published subunits,
+nothing else. A missing, malformed, expired or tampered link shows a polite refusal with no
+numbers at all.
+
+The verified grant stays in the kernel (:class:`LeaderState`). What comes back from the
+browser (the chosen subunit, comparison, language) is checked against it by the ``with_*``
+methods: a value outside the grant (e.g. another unit sent by a forged widget message)
+leaves the state as it was, and nothing is rendered for it.
+
+Served by Voila with preheated kernels: :func:`leader_page` loads the survey and computes the
+published tables first, *then* waits for the request (``voila.utils.wait_for_request``), so
+the page only has to verify the token and draw one unit.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import time
+from dataclasses import dataclass, field, replace
+from html import escape
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pandas as pd
+
+from workbench.access import Grant, Refused, load_secret, secret_path, token_from_query, verify
+from workbench.apps._common import (
+    CSS,
+    Published,
+    cell_mean,
+    figure_html,
+    heading,
+    html_table,
+    note,
+    settle,
+)
+from workbench.apps.explorer import comparison_html, comparison_tables, unavailable_comparison
+from workbench.errors import WorkbenchError
+from workbench.i18n import DASH, LANGS, number, percent, text
+from workbench.survey import Survey
+
+__all__ = ["AGAINST", "LINK_ENV", "LeaderState", "allowed_units", "refusal_html", "header_html",
+           "results_html", "comparison_section", "reading_html", "steps_html", "guide_html",
+           "handout_files", "request_token", "LeaderApp", "leader_page", "prepare"]
+
+#: The comparisons a leader may choose.
+AGAINST = ("parent", "benchmark", "previous")
+#: Environment variable with a leader link (or its token) for JupyterLab and nbclient; ignored
+#: under Voila, where only the request's own query string counts.
+LINK_ENV = "WORKBENCH_LINK"
+
+TEXTS = {
+    "title": ("Resultater for {unit}", "Results for {unit}"),
+    "sub": ("{survey}, runde {wave}", "{survey}, wave {wave}"),
+    "size": ("{answers} av {invited} inviterte svarte ({rate}).",
+             "{answers} of {invited} invited answered ({rate})."),
+    "size_only": ("{answers} svarte.", "{answers} answered."),
+    "unit": ("Enhet", "Unit"),
+    "language": ("Språk", "Language"),
+    "against": ("Sammenlign med", "Compare with"),
+    "against_parent": ("resten av overordnet enhet", "the rest of the parent unit"),
+    "against_benchmark": ("referansetallet", "the benchmark"),
+    "against_previous": ("forrige runde", "the previous wave"),
+    "h_read": ("Slik leser du resultatene", "How to read the results"),
+    "read": (
+        ["Hver faktor er gjennomsnittet av noen påstander som besvares fra 1 (svært uenig) til 5 "
+         "(svært enig). Stolpen slutter ved enhetens gjennomsnitt; tallet står til høyre.",
+         "Den svarte streken viser spredningen (ett standardavvik til hver side): en lang strek "
+         "betyr at dere svarte ulikt.",
+         "Den lyse stolpen under er overordnet enhet, til sammenligning.",
+         "«Andel enig» er andelen av svarene som er 4 eller 5. Prosentene gjelder svar, ikke "
+         "personer.",
+         "En forskjell kalles reell bare når den er statistisk sikker og minst 0,2 poeng. "
+         "Små forskjeller kan skyldes tilfeldigheter.",
+         "Resultater fra færre enn {min_n} personer vises aldri: de står som «skjult»."],
+        ["Each factor is the mean of a few statements answered from 1 (strongly disagree) to 5 "
+         "(strongly agree). The bar ends at the unit's mean; the number is on the right.",
+         "The black line shows the spread (one standard deviation either side): a long line "
+         "means that you answered differently.",
+         "The light bar beneath is the parent unit, for comparison.",
+         "'Share agreeing' is the share of answers that are 4 or 5. The percentages are "
+         "answers, not persons.",
+         "A difference is called real only when it is statistically certain and at least 0.2 "
+         "points. Small differences may be chance.",
+         "Results from fewer than {min_n} persons are never shown: they read 'suppressed'."]),
+    "h_results": ("Resultatene", "The results"),
+    "h_compare": ("Sammenligning", "Comparison"),
+    "h_steps": ("Neste steg: arbeidsmøtet", "Next steps: the workshop"),
+    "steps": (
+        [("Analysekrysset", "Hver deltaker stemmer på faktorene dere er fornøyde med og dem "
+          "dere må forbedre. Tell stemmene og snakk om hvorfor."),
+         ("Framtidsbildet", "Velg én faktor. Beskriv i presens hva medarbeiderne, lederen og "
+          "organisasjonen gjør når dere har lykkes."),
+         ("Prioriteringsmatrisen", "Plasser tiltakene etter effekt (stor/liten) og "
+          "gjennomførbarhet (lett/vanskelig): raske gevinster først, vurder resten, dropp "
+          "det som gir lite."),
+         ("Handlingsplanen", "For hvert tiltak: område, tiltak, mål, ansvarlig og frist. Avtal "
+          "når dere følger opp."),
+         ("Parkeringsplassen", "Saker enheten ikke kan løse selv: hvem tar dem videre, til hvem, "
+          "og hva ble svaret.")],
+        [("The analysis cross", "Everyone votes for the factors you are pleased with and those "
+          "you must improve. Count the votes and talk about why."),
+         ("The future picture", "Choose one factor. Describe, in the present tense, what the "
+          "employees, the leader and the organisation do when you have succeeded."),
+         ("The priority matrix", "Place the measures by impact (large/small) and feasibility "
+          "(easy/hard): quick wins first, consider the rest, drop what gives little."),
+         ("The action plan", "For each measure: area, measure, goal, who is responsible and "
+          "the deadline. Agree when you will follow up."),
+         ("The parking lot", "Issues the unit cannot solve itself: who passes them on, to whom, "
+          "and what the answer was.")]),
+    "factor": ("Faktor", "Factor"),
+    "mean": ("Snitt", "Mean"),
+    "top_box": ("Andel enig", "Share agreeing"),
+    "n": ("Antall", "n"),
+    "handout": ("Lag utdelingsark for arbeidsmøtet", "Make the workshop handout"),
+    "wait": ("Tegner resultatene …", "Drawing the results …"),
+    "handout_wait": ("Lager utdelingsarket …", "Making the handout …"),
+    "handout_none": ("Utdelingsarket kunne ikke lages nå.", "The handout could not be made now."),
+    "compare_none": ("Denne sammenligningen kan ikke lages for enheten: {why}",
+                     "This comparison cannot be made for the unit: {why}"),
+}
+
+_REFUSAL = {
+    "missing": ("Denne siden åpnes med den personlige lenken du har fått tilsendt.",
+                "This page opens with the personal link you were sent."),
+    "malformed": ("Lenken er ufullstendig eller ugyldig. Kopier hele lenken fra e-posten på "
+                  "nytt, eller be om en ny.",
+                  "The link is incomplete or invalid. Copy the whole link from the e-mail again, "
+                  "or ask for a new one."),
+    "tampered": ("Lenken er ugyldig. Bruk lenken nøyaktig slik du fikk den, eller be om en ny.",
+                 "The link is not valid. Use the link exactly as you received it, or ask for a "
+                 "new one."),
+    "expired": ("Lenken er utløpt. Be den som sendte den om en ny lenke.",
+                "The link has expired. Ask the person who sent it for a new link."),
+    "unknown_unit": ("Det finnes ingen resultater å vise for denne lenken.",
+                     "There are no results to show for this link."),
+    "unavailable": ("Siden er ikke klar for lenker ennå. Prøv igjen senere.",
+                    "The page is not ready for links yet. Please try again later."),
+}
+
+
+def _t(key: str, lang: str, **fields) -> str:
+    return text(TEXTS, key, lang, **fields)
+
+
+# ---------------------------------------------------------------------------------------------
+# state
+
+
+def allowed_units(source: Published, grant: Grant) -> tuple[str, ...]:
+    """The granted unit and its published subunits (depth first), in the grant's wave."""
+    hierarchy = source.survey.hierarchy(grant.wave)
+    if grant.unit not in hierarchy:
+        return ()
+    return tuple(u for u in hierarchy.subtree(grant.unit) if source.published(u, grant.wave))
+
+
+@dataclass(frozen=True)
+class LeaderState:
+    """What the leader page shows: always inside the verified grant.
+
+    ``allowed`` is computed in the kernel from the verified token; ``with_unit`` accepts only
+    those units, ``with_against`` only :data:`AGAINST`, ``with_lang`` only nb/en. Anything
+    else returns the state unchanged.
+    """
+
+    grant: Grant
+    allowed: tuple[str, ...] = field(repr=False)
+    unit: str
+    against: str = "parent"
+    lang: str = "nb"
+    comparisons: tuple[str, ...] = field(default=AGAINST, repr=False)
+
+    @classmethod
+    def start(cls, source: Published, grant: Grant, lang: str | None = None) -> "LeaderState":
+        allowed = allowed_units(source, grant)
+        if grant.unit not in allowed:
+            raise Refused("unknown_unit")
+        lang = lang if lang in LANGS else source.survey.config.language
+        # offer only the comparisons this survey can make for the granted subtree
+        survey = source.survey
+        comparisons = tuple(a for a in AGAINST if any(
+            unavailable_comparison(survey, unit, grant.wave, a) is None for unit in allowed))
+        return cls(grant=grant, allowed=allowed, unit=grant.unit, lang=lang,
+                   against=comparisons[0] if comparisons else "parent",
+                   comparisons=comparisons or ("parent",))
+
+    def with_unit(self, unit) -> "LeaderState":
+        if not isinstance(unit, str) or unit not in self.allowed:
+            return self
+        return replace(self, unit=unit)
+
+    def with_against(self, against) -> "LeaderState":
+        if against not in self.comparisons:
+            return self
+        return replace(self, against=against)
+
+    def with_lang(self, lang) -> "LeaderState":
+        if lang not in LANGS:
+            return self
+        return replace(self, lang=lang)
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML (plain functions of a state: tested without a browser)
+
+
+def refusal_html(reason: str) -> str:
+    """The polite refusal, in bokmål and English, with no numbers and no unit names."""
+    nb, en = _REFUSAL.get(reason, _REFUSAL["tampered"])
+    return (f"{CSS}<div class='wb-app'><div class='wb-refusal'>"
+            f"<h2>Ingen tilgang / No access</h2><p>{escape(nb)}</p><p lang='en'>{escape(en)}</p>"
+            "</div></div>")
+
+
+def _size(source: Published, unit: str, wave: str, lang: str) -> str:
+    answers, invited = source.size(unit, wave)
+    if answers is None:
+        return ""
+    if invited:
+        return _t("size", lang, answers=number(answers, lang, 0),
+                  invited=number(invited, lang, 0), rate=percent(100 * answers / invited, lang))
+    return _t("size_only", lang, answers=number(answers, lang, 0))
+
+
+def header_html(state: LeaderState, source: Published) -> str:
+    survey, lang, wave = source.survey, state.lang, state.grant.wave
+    name = survey.hierarchy(wave).name(state.unit, lang)
+    return (f"<h2>{escape(_t('title', lang, unit=name))}</h2><p class='wb-sub'>"
+            f"{escape(_t('sub', lang, survey=survey.name(lang), wave=wave))}.<br>"
+            f"{escape(_size(source, state.unit, wave, lang))}</p>")
+
+
+def results_html(state: LeaderState, source: Published) -> str:
+    """The unit's factor overview (NTNU style, parent beneath) and its table."""
+    from workbench.plots import factor_themes, plot_factor_overview
+
+    survey, lang, wave = source.survey, state.lang, state.grant.wave
+    min_n = survey.config.min_n
+    rows = source.rows(state.unit, wave, "factor", lang)
+    parent = survey.hierarchy(wave).parent(state.unit)
+    prow = source.rows(parent, wave, "factor", lang) if parent else None
+    scale = (survey.instrument.scale.min, survey.instrument.scale.max)
+    ax = plot_factor_overview(rows, prow, lang=lang, scale=scale,
+                              themes=factor_themes(survey.instrument, lang) or None, min_n=min_n)
+    body = []
+    for _, row in rows.iterrows():
+        hidden = bool(row["suppressed"]) or pd.isna(row["mean"])
+        reason = row["reason"] if isinstance(row["reason"], str) and row["reason"] else None
+        body.append([row["label"], cell_mean(row["mean"], lang, hidden, reason, min_n),
+                     DASH if hidden else percent(row["top_box"], lang),
+                     number(row["n"], lang, 0)])
+    table = html_table([_t("factor", lang), _t("mean", lang), _t("top_box", lang),
+                        _t("n", lang)], body)
+    return heading(_t("h_results", lang)) + figure_html(ax.figure, _t("h_results", lang)) + table
+
+
+def comparison_section(state: LeaderState, source: Published) -> str:
+    """The chosen comparison with its plain verdicts (no p-values: they are for analysts)."""
+    lang, wave = state.lang, state.grant.wave
+    table = comparison_tables(source, state.unit, wave, lang, (state.against,))[state.against]
+    if isinstance(table, str):
+        return note(_t("compare_none", lang, why=table))
+    return comparison_html(table, lang, source.survey.config.min_n, detail=False)
+
+
+def reading_html(lang: str, min_n: int = 5) -> str:
+    """How to read the results (no numbers from the data)."""
+    items = "".join(f"<li>{escape(p.format(min_n=min_n))}</li>"
+                    for p in TEXTS["read"][lang == "en"])
+    return heading(_t("h_read", lang)) + f"<ul>{items}</ul>"
+
+
+def steps_html(lang: str) -> str:
+    """The workshop steps that follow the results meeting."""
+    steps = "".join(f"<li><b>{escape(name)}.</b> {escape(what)}</li>"
+                    for name, what in TEXTS["steps"][lang == "en"])
+    return heading(_t("h_steps", lang)) + f"<ol class='wb-steps'>{steps}</ol>"
+
+
+def guide_html(lang: str, min_n: int = 5) -> str:
+    """How to read the results and the workshop steps."""
+    return reading_html(lang, min_n) + steps_html(lang)
+
+
+# ---------------------------------------------------------------------------------------------
+# handouts (built by workbench.handouts when it exists)
+
+
+def _handout_module():
+    if importlib.util.find_spec("workbench.handouts") is None:
+        return None
+    try:
+        module = importlib.import_module("workbench.handouts")
+    except Exception:  # a half-finished module must not break the page
+        return None
+    return module if hasattr(module, "Handout") else None
+
+
+HANDOUT_FORMATS = {"html": "text/html",
+                   "pptx": "application/vnd.openxmlformats-officedocument.presentationml."
+                           "presentation"}
+
+
+def handout_files(survey: Survey, unit: str, wave: str, lang: str,
+                  formats: tuple[str, ...] = ("html", "pptx")
+                  ) -> list[tuple[str, str, bytes]] | None:
+    """``(file name, MIME type, bytes)`` of the unit's handout in ``formats``; None when
+    :mod:`workbench.handouts` is not there or refuses the unit."""
+    module = _handout_module()
+    if module is None:
+        return None
+    try:
+        handout = module.Handout.for_unit(survey, unit, wave=wave, lang=lang)
+        return [(f"{unit}-{handout.filename(fmt)}", HANDOUT_FORMATS[fmt], handout.render(fmt))
+                for fmt in formats]
+    except WorkbenchError:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# the token of this request
+
+
+def request_token() -> str | None:
+    """The token of the request that opened the page.
+
+    Under Voila: from the query string, which a preheated kernel only learns after
+    ``wait_for_request()`` (any earlier value is dropped first). Elsewhere (JupyterLab,
+    nbclient): from ``$WORKBENCH_LINK`` (a link or a bare token).
+    """
+    if any(k in os.environ for k in ("VOILA_PREHEAT", "VOILA_BASE_URL", "VOILA_KERNEL_ID")):
+        if os.environ.get("VOILA_PREHEAT") == "True":
+            from voila.utils import wait_for_request
+
+            os.environ.pop("QUERY_STRING", None)  # only this request's query string counts
+            wait_for_request()
+        return token_from_query(os.environ.get("QUERY_STRING"))
+    link = os.environ.get(LINK_ENV, "").strip()
+    if not link:
+        return None
+    return token_from_query(urlsplit(link).query) if "?" in link else link
+
+
+# ---------------------------------------------------------------------------------------------
+# widgets
+
+
+class LeaderApp:
+    """The leader page's widgets around one :class:`LeaderState` (verified before)."""
+
+    def __init__(self, source: Published, state: LeaderState, defer: bool = False):
+        import ipywidgets as widgets
+
+        self.source, self.state = source, state
+        self._quiet = False
+        layout = widgets.Layout
+        self.lang = widgets.ToggleButtons(options=[("Bokmål", "nb"), ("English", "en")],
+                                          value=state.lang, style={"button_width": "90px"})
+        self.unit = widgets.Dropdown(layout=layout(width="520px", display=""
+                                                   if len(state.allowed) > 1 else "none"))
+        self.against = widgets.Dropdown(layout=layout(width="460px"))
+        for w in (self.unit, self.against):
+            w.style.description_width = "initial"
+        # few widgets: every one costs the browser a model or three before the page shows
+        self.header, self.results, self.comparison, self.steps = (widgets.HTML()
+                                                                  for _ in range(4))
+        self.handout_button = widgets.Button(layout=layout(width="auto"))
+        self.handout_link = widgets.HTML()
+        self.handout_button.layout.display = "" if _handout_module() is not None else "none"
+        self.unit.observe(lambda c: self._set(self.state.with_unit(c["new"])), names="value")
+        self.against.observe(lambda c: self._set(self.state.with_against(c["new"])),
+                             names="value")
+        self.lang.observe(lambda c: self._set(self.state.with_lang(c["new"])), names="value")
+        self.handout_button.on_click(lambda _b: self._handout())
+        self.widget = widgets.VBox([
+            widgets.HBox([self.lang, self.unit]), self.header, self.results, self.against,
+            self.comparison, self.steps,
+            widgets.HBox([self.handout_button, self.handout_link]),
+        ], layout=layout(padding="0 0 2em 0"))
+        self.widget.add_class("wb-app")
+        self._labels()
+        if defer and _after_this_cell(self.redraw):
+            self.redraw(skeleton=True)  # the page is up at once; the figures follow
+        else:
+            self.redraw()
+
+    def _labels(self) -> None:
+        """Widget texts and options in the state's language, set without callbacks."""
+        state, lang = self.state, self.state.lang
+        hierarchy = self.source.survey.hierarchy(state.grant.wave)
+        base = hierarchy.level(state.grant.unit)
+        self._quiet = True
+        try:
+            self.against.options = [(_t(f"against_{a}", lang), a) for a in state.comparisons]
+            self.against.value = state.against
+            self.against.description = _t("against", lang)
+            self.unit.options = [("\u00a0\u00a0" * (hierarchy.level(u) - base)
+                                  + hierarchy.name(u, lang), u) for u in state.allowed]
+            self.unit.value = state.unit
+            self.unit.description = _t("unit", lang)
+            self.lang.value = lang
+            self.lang.description = _t("language", lang)
+            self.handout_button.description = _t("handout", lang)
+        finally:
+            self._quiet = False
+
+    def _set(self, state: LeaderState) -> None:
+        if self._quiet:
+            return
+        if state == self.state:
+            # refused (or unchanged): the widgets go back to the verified state, nothing drawn
+            self._labels()
+            return
+        before, self.state = self.state, state
+        if state.lang != before.lang:
+            self._labels()
+        if (state.unit, state.lang) == (before.unit, before.lang):
+            self.redraw(only_comparison=True)  # only the comparison changed
+        else:
+            self.redraw()
+
+    def redraw(self, only_comparison: bool = False, skeleton: bool = False) -> None:
+        """Draw the state's unit; every number comes from the published tables.
+
+        ``skeleton``: the texts only, with a placeholder where the results will be.
+        """
+        state, source = self.state, self.source
+        if state.unit not in state.allowed:  # cannot happen: with_unit checks; kept as a guard
+            return
+        lang, min_n = state.lang, source.survey.config.min_n
+        if not only_comparison:
+            self.handout_link.value = ""
+            self.header.value = CSS + header_html(state, source) + reading_html(lang, min_n)
+            self.steps.value = steps_html(lang)
+            compare = heading(_t("h_compare", lang))
+            if skeleton:
+                self.results.value = (heading(_t("h_results", lang)) + note(_t("wait", lang))
+                                      + compare)
+                return
+            self.results.value = results_html(state, source) + compare
+        self.comparison.value = comparison_section(state, source)
+
+    def _handout(self) -> None:
+        import base64
+
+        state = self.state
+        if state.unit not in state.allowed:  # the grant, checked again
+            return
+        self.handout_link.value = note(_t("handout_wait", state.lang))
+        made = handout_files(self.source.survey, state.unit, state.grant.wave, state.lang)
+        if not made:
+            self.handout_link.value = note(_t("handout_none", state.lang))
+            return
+        links = []
+        for name, mime, data in made:
+            uri = f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+            kind = "HTML" if name.endswith(".html") else "PowerPoint"
+            links.append(f"<a download='{escape(name, quote=True)}' href='{uri}'>"
+                         f"{escape(kind)}</a>")
+        self.handout_link.value = f"<div class='wb-downloads'>{''.join(links)}</div>"
+
+
+def _after_this_cell(task) -> bool:
+    """Run ``task`` on the kernel's event loop once the running cell is done; False outside
+    a Jupyter kernel (plain Python, tests), where the caller runs it itself."""
+    import asyncio
+
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return False
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    loop.call_soon(task)
+    return True
+
+
+def prepare(dataset: str | Path) -> Published:
+    """Load the survey and compute what every leader page needs (before any request)."""
+    from workbench.validate import load_survey
+
+    survey = load_survey(dataset)
+    source = Published(survey)
+    for wave in survey.waves:
+        source.by_unit(wave, "factor", survey.config.language)
+    import ipywidgets  # noqa: F401  (imported now, not while a leader waits)
+    import matplotlib.pyplot as plt
+
+    import workbench.compare  # noqa: F401
+    import workbench.plots  # noqa: F401
+
+    # draw once: fonts and text layout are cached for the first real page
+    fig, ax = plt.subplots(figsize=(2, 1))
+    ax.text(0.5, 0.5, "4,12")
+    from workbench.apps._common import figure_svg
+
+    figure_svg(fig)
+    settle()
+    return source
+
+
+def leader_page(dataset: str | Path, token: str | None = None, now: float | None = None):
+    """The leader page for the link of this request, as an ipywidgets box.
+
+    Parameters
+    ----------
+    dataset
+        The dataset folder (its secret is ``<dataset>/.workbench/secret`` unless
+        ``$WORKBENCH_SECRET_FILE`` names another file).
+    token
+        The link's token; default: read from the request (see :func:`request_token`).
+    now
+        The time to check expiry against (tests).
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The unit's page, or a refusal (an HTML widget without numbers).
+    """
+    import ipywidgets as widgets
+
+    source = prepare(dataset)
+    token = request_token() if token is None else token
+    try:
+        if not token:
+            raise Refused("missing")
+        try:
+            secret = load_secret(secret_path(dataset))
+        except WorkbenchError:
+            raise Refused("unavailable") from None
+        grant = verify(token, secret, now=time.time() if now is None else now,
+                       known=lambda unit, wave: wave in source.survey.waves
+                       and unit in source.survey.hierarchy(wave)
+                       and source.published(unit, wave))
+        state = LeaderState.start(source, grant)
+    except Refused as refused:
+        return widgets.VBox([widgets.HTML(refusal_html(refused.reason))])
+    return LeaderApp(source, state, defer=True).widget

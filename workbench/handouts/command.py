@@ -1,0 +1,59 @@
+"""``workbench handouts``: the sub-command (registered by :mod:`workbench.cli`).
+
+Exit codes: 0 when every handout was written, 1 when some unit failed (listed in
+``skipped.csv`` and in the summary line), 2 for a usage error such as ``--unit`` on a unit
+the privacy rules hide (one clear line, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["add_parser", "run"]
+
+
+def run(args: argparse.Namespace) -> int:
+    from workbench.handouts.batch import make_handouts, parse_formats
+    from workbench.validate import load_survey
+
+    formats = parse_formats(args.format)
+    survey = load_survey(args.dataset)
+    rejected = sum(f.rejected for f in survey.report.files)
+    if rejected:
+        print(f"note: {rejected} row(s) were rejected; run 'workbench validate {args.dataset}' "
+              "to see why", file=sys.stderr)
+    result = make_handouts(survey, args.out, units=None if args.all else [args.unit],
+                           wave=args.wave, lang=args.lang, formats=formats,
+                           template=args.template, jobs=args.jobs,
+                           progress=not args.quiet)
+    if args.all or result.failed:
+        print(f"workbench handouts: {result.summary()}", file=sys.stderr)
+    for unit, error in result.failed:
+        print(f"workbench handouts: {unit}: {error}", file=sys.stderr)
+    return result.exit_code
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    """Add ``handouts`` to the sub-command parsers of ``workbench``."""
+    p = sub.add_parser("handouts", help="workshop handouts (HTML, PDF, PPTX, XLSX) for one unit "
+                                        "or every published unit")
+    p.add_argument("dataset", help="dataset folder (with survey.yaml)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--unit", help="one unit (its whole subtree)")
+    which.add_argument("--all", action="store_true",
+                       help="every unit the privacy rules publish; the others are listed in "
+                            "skipped.csv")
+    p.add_argument("--wave", help="wave (default: the last)")
+    p.add_argument("--lang", choices=("nb", "en"), help="language (default: survey.yaml)")
+    p.add_argument("--format", default="html,pdf,pptx,xlsx",
+                   help="comma-separated formats: html,pdf,pptx,xlsx (default: all four)")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="writes DIR/<unit_id>/handout-<wave>-<lang>.<ext> and DIR/skipped.csv")
+    p.add_argument("--template", metavar="DIR",
+                   help="a template folder (a copy of templates/default, or only the files "
+                        "it changes)")
+    p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+    return p
