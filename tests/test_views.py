@@ -89,7 +89,7 @@ def test_category_tables_pass_the_audit(university):
                                                                     na_value=np.nan)
             order = sorted(next(q for q in university.instrument.extra if q.id == question).codes)
             codes = np.array([order.index(int(v)) if v == v else np.nan for v in raw])
-            table = views._category_table(university, wave, codes, len(order), question)
+            table = views.category_table(university, wave, codes, len(order), question)
             assert audit(table, university.hierarchy(wave), policy).empty
 
 

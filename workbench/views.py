@@ -26,7 +26,8 @@ from workbench.stats import check_unit, check_wave, stats_table
 from workbench.survey import Survey
 
 __all__ = ["trend", "beside", "heatmap", "alike_different", "response_rates",
-           "category_distribution", "appraisal", "score_distribution", "SCORE_BINS"]
+           "category_distribution", "appraisal", "score_distribution", "category_table",
+           "SCORE_BINS"]
 
 SCORE_BINS = np.array([1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0001])
 
@@ -154,9 +155,13 @@ def response_rates(survey: Survey, unit: str | None = None, by: str | None = Non
     return out[keys + ["unit_name", "answers", "invited", "rate", "suppressed", "reason"]]
 
 
-def _category_table(survey: Survey, wave: str, codes: np.ndarray, categories: int, key: str,
+def category_table(survey: Survey, wave: str, codes: np.ndarray, categories: int, key: str,
                     values: np.ndarray | None = None, lang: str = "nb") -> pd.DataFrame:
-    """Counts per category (0..categories-1) rolled up the tree and protected, all units."""
+    """Counts per category (0..categories-1) rolled up the tree and protected, all units.
+
+    ``codes`` holds one category index (or NaN) per response of ``wave``; ``values`` the
+    numbers whose mean and sd are reported (default: the codes).
+    """
     hierarchy = survey.hierarchy(wave)
     responses = survey.responses
     data = responses[responses["wave"] == wave]
@@ -210,7 +215,7 @@ def category_distribution(survey: Survey, unit: str, question: str,
     raw = raw.loc[raw["wave"] == label, question].to_numpy(dtype="float64", na_value=np.nan)
     position = {c: i for i, c in enumerate(order)}
     codes = np.array([position.get(int(v), np.nan) if v == v else np.nan for v in raw])
-    table = _category_table(survey, label, codes, len(order), question, lang=lang)
+    table = category_table(survey, label, codes, len(order), question, lang=lang)
     row = table[table["unit_id"] == unit].iloc[0]
     return pd.DataFrame({
         "code": order,
@@ -273,7 +278,7 @@ def score_distribution(survey: Survey, unit: str, factor: str, wave: str | int |
     scores = factor_scores(scored_values(data, instrument), instrument)[:, k]
     bins = np.digitize(scores, SCORE_BINS) - 1.0
     bins[np.isnan(scores)] = np.nan
-    table = _category_table(survey, label, bins, len(SCORE_BINS) - 1, factor, scores, lang)
+    table = category_table(survey, label, bins, len(SCORE_BINS) - 1, factor, scores, lang)
     row = table[table["unit_id"] == unit].iloc[0]
     # shares of persons: every person adds exactly one count, so the counts' shares are theirs
     return pd.DataFrame({

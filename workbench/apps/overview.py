@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench.i18n import number, percent, text
 from workbench.survey import Survey
 from workbench.validate import Report, validate_dataset
 
@@ -50,21 +51,8 @@ _CSS = """<style>
 </style>"""
 
 
-def _number(value: float, lang: str) -> str:
-    from babel.numbers import format_decimal
-
-    return format_decimal(value, locale="en" if lang == "en" else "nb_NO")
-
-
-def _percent(share: float, lang: str) -> str:
-    from babel.numbers import format_percent
-
-    return format_percent(share, locale="en" if lang == "en" else "nb_NO")
-
-
 def _t(key: str, lang: str) -> str:
-    nb, en = _LABELS[key]
-    return en if lang == "en" else nb
+    return text(_LABELS, key, lang)
 
 
 def wave_table(survey: Survey, lang: str = "nb") -> pd.DataFrame:
@@ -77,9 +65,9 @@ def wave_table(survey: Survey, lang: str = "nb") -> pd.DataFrame:
     for wave in survey.waves:
         n = int(answers.get(wave, 0))
         big_n = int(invited.get(wave, 0)) or None
-        rows.append({_t("wave", lang): wave, _t("answers", lang): _number(n, lang),
-                     _t("invited", lang): _number(big_n, lang) if big_n else "",
-                     _t("rate", lang): _percent(n / big_n, lang) if big_n else ""})
+        rows.append({_t("wave", lang): wave, _t("answers", lang): number(n, lang, 0),
+                     _t("invited", lang): number(big_n, lang, 0) if big_n else "",
+                     _t("rate", lang): percent(100 * n / big_n, lang) if big_n else ""})
     return pd.DataFrame(rows)
 
 
@@ -94,7 +82,7 @@ def structure_table(survey: Survey, lang: str = "nb") -> pd.DataFrame:
 
 def report_table(report: Report, lang: str = "nb") -> pd.DataFrame:
     """Rows read, accepted and rejected per file."""
-    return pd.DataFrame([{_t("file", lang): f.file, **{_t(k, lang): _number(getattr(f, k), lang)
+    return pd.DataFrame([{_t("file", lang): f.file, **{_t(k, lang): number(getattr(f, k), lang, 0)
                                                       for k in ("read", "accepted", "rejected")}}
                          for f in report.files])
 

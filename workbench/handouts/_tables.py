@@ -46,7 +46,7 @@ def _extra_table(survey: Survey, wave: str, question) -> pd.DataFrame:
 
     The view computes this table for all units and keeps one; a batch keeps all of them.
     """
-    from workbench.views import _category_table  # the view's own protected computation
+    from workbench.views import category_table
 
     order = sorted(question.codes)
     responses = survey.responses
@@ -54,7 +54,7 @@ def _extra_table(survey: Survey, wave: str, question) -> pd.DataFrame:
     raw = raw.to_numpy(dtype="float64", na_value=np.nan)
     position = {c: i for i, c in enumerate(order)}
     codes = np.array([position.get(int(v), np.nan) if v == v else np.nan for v in raw])
-    table = _category_table(survey, wave, codes, len(order), question.id)
+    table = category_table(survey, wave, codes, len(order), question.id)
     return table.set_index("unit_id")
 
 
