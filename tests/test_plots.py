@@ -10,6 +10,7 @@ import colorsys
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import matplotlib
 import numpy as np
@@ -94,6 +95,18 @@ def municipality():
 
 def patches(ax, gid):
     return [p for p in ax.patches if p.get_gid() == gid]
+
+
+def boxes(ax, gid):
+    """The rectangles of the collections with this gid, as (x, y, width, height)."""
+    found = []
+    for collection in ax.collections:
+        if collection.get_gid() != gid:
+            continue
+        for path in collection.get_paths():
+            (x0, y0), (x1, y1) = path.vertices.min(axis=0), path.vertices.max(axis=0)
+            found.append(SimpleNamespace(x=x0, y=y0, width=x1 - x0, height=y1 - y0))
+    return found
 
 
 def texts(ax, gid=None):
@@ -242,21 +255,21 @@ def test_plot_likert_diverges_around_the_neutral_point(rng, ax):
     rows = published(rng, ["A", "B", "C", "D"], [3.0, 3.4, np.nan, 4.0], hidden={"C"})
     counts = plots.likert_counts(rows)
     assert plots.plot_likert(counts, ax=ax) is ax
-    bars = patches(ax, "likert")
+    bars = boxes(ax, "likert")
     assert len(bars) == 3 * 5  # three published keys, five points each
     by_row: dict[float, list] = {}
     for bar in bars:
-        by_row.setdefault(round(bar.get_y() + bar.get_height() / 2, 6), []).append(bar)
+        by_row.setdefault(round(bar.y + bar.height / 2, 6), []).append(bar)
     assert sorted(by_row) == [0.0, 1.0, 3.0]  # nothing drawn for the suppressed row 2
     for y, segs in by_row.items():
-        segs.sort(key=lambda b: b.get_x())
-        widths = [b.get_width() for b in segs]
+        segs.sort(key=lambda b: b.x)
+        widths = [b.width for b in segs]
         expected = counts.loc[int(y), [f"pct_{k}" for k in range(1, 6)]].to_numpy(float)
         assert sum(widths) == pytest.approx(100)
         assert widths == pytest.approx(expected)
         neutral = segs[2]  # point 3 straddles zero, half on each side
-        assert neutral.get_x() == pytest.approx(-neutral.get_width() / 2)
-        assert segs[0].get_x() == pytest.approx(-(expected[0] + expected[1] + expected[2] / 2))
+        assert neutral.x == pytest.approx(-neutral.width / 2)
+        assert segs[0].x == pytest.approx(-(expected[0] + expected[1] + expected[2] / 2))
     top = [f"{plots.number(v, 'nb', 0)}{NBSP}%" for v in counts["top_box"].dropna()]
     assert set(top) <= set(texts(ax))
     assert texts(ax, "suppressed-text") == ["skjult (færre enn 5 svar)"]

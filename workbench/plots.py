@@ -27,6 +27,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import textwrap
@@ -63,6 +64,7 @@ __all__ = [
     "heatmap_table",
     "plot_heatmap",
     "plot_distribution",
+    "fit_options",
     "figure_to_png",
     "figure_to_svg",
 ]
@@ -274,11 +276,57 @@ def _suppressed_mask(rows: pd.DataFrame) -> np.ndarray:
     return flag
 
 
-def _new_axes(width: float, height: float) -> Axes:
-    import matplotlib.pyplot as plt
+def _new_axes(width: float, height: float, layout: str | None = "constrained") -> Axes:
+    """A new figure's axes; ``layout=None`` for a plot that sets its margins itself with
+    :func:`_set_margins` (constrained layout measures every text of the figure at each draw,
+    up to half the time of an explorer redraw)."""
+    from matplotlib.figure import Figure
 
-    _, ax = plt.subplots(figsize=(width, height), layout="constrained")
-    return ax
+    # not through pyplot: no figure manager to register (and none to forget to close)
+    return Figure(figsize=(width, height), layout=layout).subplots()
+
+
+@functools.lru_cache(maxsize=8192)
+def _text_inches(text: str, size: float, weight: str = "normal") -> tuple[float, float]:
+    """(width, height) of a possibly multi-line text in inches.
+
+    Cached: factor names, items and legend entries repeat from one unit to the next.
+    """
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    prop = FontProperties(size=size, weight=weight)
+    lines = str(text).split("\n")
+    width = max(text_to_path.get_text_width_height_descent(line, prop, ismath=False)[0]
+                for line in lines)
+    # drawn text comes out a few percent wider than its outline (hinting, kerning off)
+    return 1.06 * width / 72 + 0.02, len(lines) * size * 1.25 / 72
+
+
+def _widest(texts: Iterable[object], size: float, weight: str = "normal") -> float:
+    return max((_text_inches(str(t), size, weight)[0] for t in texts), default=0.0)
+
+
+def _set_margins(ax: Axes, left: float, right: float, top: float, bottom: float,
+                 pad: float = 0.12) -> None:
+    """Place the axes with these margins (inches, each plus ``pad``) around it.
+
+    The figure then carries a do-nothing layout engine: the sign for :func:`figure_to_svg`
+    and the apps that the margins are set (no "tight" box, which would draw it twice).
+    """
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    fig = ax.figure
+    width, height = fig.get_size_inches()
+    fig.subplots_adjust(left=(left + pad) / width, right=1 - (right + pad) / width,
+                        top=1 - (top + pad) / height, bottom=(bottom + pad) / height)
+    fig.set_layout_engine(PlaceHolderLayoutEngine(adjust_compatible=True,
+                                                  colorbar_gridspec=True))
+
+
+def _legend_inches(rows: int, size: float) -> float:
+    """Height of a legend with ``rows`` rows of ``size``-point text (matplotlib's spacings)."""
+    return (rows * size * 1.25 + (rows - 1) * 0.5 * size + 2 * 0.4 * size) / 72
 
 
 def _placeholder(ax: Axes, x0: float, x1: float, y: float, height: float, text: str | None,
@@ -408,14 +456,19 @@ def plot_factor_overview(unit_rows: pd.DataFrame, parent_rows: pd.DataFrame | No
     else:
         order = [("factor", i) for i in range(len(rows))]
 
-    if ax is None:
-        ax = _new_axes(10.5, 1.6 + 0.52 * len(order))
+    own = ax is None
+    if own:
+        ax = _new_axes(10.5, 1.6 + 0.52 * len(order), layout=None)
     suppressed = _suppressed_mask(rows)
     p_suppressed = _suppressed_mask(parent) if parent is not None else None
     reason = _reason_of(rows)
     unit_h, parent_h, gap = 0.5, 0.2, 0.02
     y_ticks, y_labels = [], []
-    any_suppressed = any_sd = False
+    any_suppressed = False
+    # collected, then drawn in one call each (a call per bar costs a redraw its time)
+    unit_bars: list[tuple[float, float]] = []
+    parent_bars: list[tuple[float, float]] = []
+    whiskers: list[tuple[float, float, float, float]] = []
     for y, (kind, payload) in enumerate(order):
         if kind == "theme":
             ax.text(lo + 0.01 * (hi - lo), y + 0.15, str(payload), ha="left", va="center",
@@ -433,16 +486,11 @@ def plot_factor_overview(unit_rows: pd.DataFrame, parent_rows: pd.DataFrame | No
             _right_column(ax, y_unit, _DASH, fontweight="bold")
         else:
             mean = float(row["mean"])
-            bar = ax.barh(y_unit, mean - lo, left=lo, height=unit_h, color=COLOURS["unit"],
-                          zorder=3)
-            bar.patches[0].set_gid("unit")
+            unit_bars.append((y_unit, mean))
             _right_column(ax, y_unit, number(mean, lang), fontweight="bold")
             sd = float(row["sd"]) if "sd" in rows.columns else float("nan")
             if show_sd and not math.isnan(sd):
-                any_sd = True
-                left, right = max(lo, mean - sd), min(hi, mean + sd)
-                ax.errorbar(mean, y_unit, xerr=[[mean - left], [right - mean]], fmt="none",
-                            ecolor="black", elinewidth=1.2, capsize=4, capthick=1.2, zorder=5)
+                whiskers.append((y_unit, mean, max(lo, mean - sd), min(hi, mean + sd)))
         if parent is None:
             continue
         key = row["key"]
@@ -456,12 +504,22 @@ def plot_factor_overview(unit_rows: pd.DataFrame, parent_rows: pd.DataFrame | No
             _right_column(ax, y_parent, _DASH, color=COLOURS["muted"], fontsize=FONT_SIZE - 1)
         else:
             pmean = float(prow["mean"])
-            pbar = ax.barh(y_parent, pmean - lo, left=lo, height=parent_h,
-                           color=COLOURS["parent"], zorder=3)
-            pbar.patches[0].set_gid("parent")
+            parent_bars.append((y_parent, pmean))
             _right_column(ax, y_parent, number(pmean, lang), color=COLOURS["muted"],
                           fontsize=FONT_SIZE - 1)
 
+    for bars, height, colour, gid in ((unit_bars, unit_h, COLOURS["unit"], "unit"),
+                                      (parent_bars, parent_h, COLOURS["parent"], "parent")):
+        if bars:
+            ys, means = np.array(bars).T
+            for patch in ax.barh(ys, means - lo, left=lo, height=height, color=colour,
+                                 zorder=3).patches:
+                patch.set_gid(gid)
+    any_sd = bool(whiskers)
+    if whiskers:
+        ys, means, left, right = np.array(whiskers).T
+        ax.errorbar(means, ys, xerr=[means - left, right - means], fmt="none", ecolor="black",
+                    elinewidth=1.2, capsize=4, capthick=1.2, zorder=5)
     ax.set_xlim(lo, hi)
     ax.set_ylim(len(order) - 0.5, -0.6)
     ax.set_yticks(y_ticks, y_labels)
@@ -484,6 +542,11 @@ def plot_factor_overview(unit_rows: pd.DataFrame, parent_rows: pd.DataFrame | No
         handles.append(_suppressed_handle(suppressed_text(lang, min_n, reason)))
     ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=2,
               frameon=False, fontsize=FONT_SIZE - 1, borderaxespad=0.2)
+    if own:  # labels left, values right, legend above, ticks and axis label below
+        value = _widest(["5,00", _DASH], FONT_SIZE, "bold")
+        _set_margins(ax, left=_widest(y_labels, FONT_SIZE) + 4 / 72, right=0.12 + value,
+                     top=_legend_inches(math.ceil(len(handles) / 2), FONT_SIZE - 1) + 0.05,
+                     bottom=(2 * FONT_SIZE * 1.25 + 11) / 72)
     return ax
 
 
@@ -728,9 +791,11 @@ def plot_likert(counts: pd.DataFrame, ax: Axes | None = None, lang: str = "nb",
     Returns
     -------
     Axes
-        K bar patches per published row (gid ``likert``, widths in percent summing to 100),
-        one hatched placeholder (gid ``suppressed``) per suppressed row.
+        One collection (gid ``likert``) per scale point with a rectangle per published row
+        (widths in percent summing to 100 over a row), one hatched placeholder patch (gid
+        ``suppressed``) per suppressed row.
     """
+    from matplotlib.collections import PolyCollection
     from matplotlib.patches import Patch
 
     _check_lang(lang)
@@ -759,31 +824,42 @@ def plot_likert(counts: pd.DataFrame, ax: Axes | None = None, lang: str = "nb",
     x_hi = min(100.0, math.ceil(max([10.0, *right[published]]) / 10) * 10)
 
     n = len(data)
-    if ax is None:
+    own = ax is None
+    if own:
         longest = max([len(str(x)) for x in data["label"]] + [10])
-        ax = _new_axes(7.5 + min(longest, 40) * 0.075, 1.9 + 0.55 * n)
+        ax = _new_axes(7.5 + min(longest, 40) * 0.075, 1.9 + 0.55 * n, layout=None)
     height = 0.68
+    # segment k of every published row in one collection (a patch per segment draws and
+    # builds several times slower: the explorer redraws this on every change of unit)
+    starts = left[:, None] + np.cumsum(pct, axis=1) - pct
+    shown = np.flatnonzero(published)
+    y0, y1 = shown - height / 2, shown + height / 2
+    for k in range(points):
+        if len(shown):
+            x0, x1 = starts[shown, k], starts[shown, k] + pct[shown, k]
+            boxes = np.stack([np.c_[x0, y0], np.c_[x0, y1], np.c_[x1, y1], np.c_[x1, y0]],
+                             axis=1)
+            ax.add_collection(PolyCollection(boxes, facecolors=colours[k], edgecolors="white",
+                                             linewidths=0.8, zorder=3, gid="likert",
+                                             in_layout=False), autolim=False)
     for i in range(n):
         if not published[i]:
             _placeholder(ax, x_lo, x_hi, i, height,
                          suppressed_text(lang, min_n, data.at[i, "reason"] or "min_n"))
             _right_column(ax, i, _DASH, fontweight="bold")
             continue
-        start = left[i]
         for k in range(points):
             width = pct[i, k]
-            bar = ax.barh(i, width, left=start, height=height, color=colours[k],
-                          edgecolor="white", linewidth=0.8, zorder=3)
-            bar.patches[0].set_gid("likert")
             if width >= min_share_label:
-                ax.text(start + width / 2, i, number(width, lang, 0), ha="center", va="center",
-                        fontsize=FONT_SIZE - 1, color=_text_colour(colours[k]), zorder=4)
-            start += width
+                ax.text(starts[i, k] + width / 2, i, number(width, lang, 0), ha="center",
+                        va="center", fontsize=FONT_SIZE - 1, color=_text_colour(colours[k]),
+                        zorder=4, in_layout=False)  # inside the axes: no margin to make
         _right_column(ax, i, percent(data.at[i, "top_box"], lang), fontweight="bold")
     ax.axvline(0, color=COLOURS["muted"], linewidth=1.2, zorder=1)  # behind: seen between bars
     ax.set_xlim(x_lo, x_hi)
     ax.set_ylim(n - 0.5, -0.5)
-    ax.set_yticks(range(n), [_wrap(x, 40) for x in data["label"]])
+    y_labels = [_wrap(x, 40) for x in data["label"]]
+    ax.set_yticks(range(n), y_labels)
     ax.set_xticks([])
     _style_axes(ax, None)
     for side in ("left", "bottom"):
@@ -801,6 +877,20 @@ def plot_likert(counts: pd.DataFrame, ax: Axes | None = None, lang: str = "nb",
     ncol = len(handles) if total <= 70 else math.ceil(len(handles) / 2)
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=ncol,
               frameon=False, fontsize=FONT_SIZE - 1, handlelength=1.4, columnspacing=1.2)
+    if own:  # labels left, shares and their heading right, legend below
+        size = FONT_SIZE - 1
+        left = _widest(y_labels, FONT_SIZE) + 4 / 72
+        right = 0.15 + max(_widest(["100 %"], FONT_SIZE, "bold"), _widest([header], size))
+        columns = [[h.get_label() for h in handles[c::ncol]] for c in range(ncol)]
+        legend = (sum(_widest(c, size) for c in columns)
+                  + ncol * (1.4 + 0.8) * size / 72 + (ncol - 1) * 1.2 * size / 72)
+        fig = ax.figure
+        width, height_in = fig.get_size_inches()
+        room = width - left - right - 0.24
+        if legend + 0.1 > room:  # the legend sits under the bars: widen the figure for it
+            fig.set_size_inches(width + legend + 0.1 - room, height_in)
+        _set_margins(ax, left=left, right=right, top=_text_inches(header, size)[1],
+                     bottom=_legend_inches(math.ceil(len(handles) / ncol), size) + 0.05)
     return ax
 
 
@@ -1177,14 +1267,31 @@ def _percent_formatter(lang: str):
 # 8. export
 
 
+def fit_options(fig: Figure) -> dict:
+    """``savefig`` options that keep every text inside the picture.
+
+    A figure whose layout already fits everything in (constrained layout, or margins set by
+    the plot) gets a small margin; any other a "tight" box, which costs a second draw.
+    """
+    from matplotlib.layout_engine import ConstrainedLayoutEngine, PlaceHolderLayoutEngine
+
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):
+        engine.set(w_pad=0.15, h_pad=0.12)
+        return {}
+    if isinstance(engine, PlaceHolderLayoutEngine):
+        return {}
+    return {"bbox_inches": "tight"}
+
+
 def figure_to_png(fig: Figure, dpi: int = 150) -> bytes:
-    """The figure as PNG bytes (tight bounding box); the figure is closed afterwards."""
+    """The figure as PNG bytes (see :func:`fit_options`); the figure is closed afterwards."""
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
     try:
-        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white",
-                    metadata={"Software": None})
+        fig.savefig(buffer, format="png", dpi=dpi, facecolor="white",
+                    metadata={"Software": None}, **fit_options(fig))
     finally:
         plt.close(fig)
     return buffer.getvalue()
@@ -1197,8 +1304,8 @@ def figure_to_svg(fig: Figure) -> str:
     buffer = io.StringIO()
     try:
         with plt.rc_context({"svg.hashsalt": "workbench"}):
-            fig.savefig(buffer, format="svg", bbox_inches="tight", facecolor="white",
-                        metadata={"Date": None})
+            fig.savefig(buffer, format="svg", facecolor="white", metadata={"Date": None},
+                        **fit_options(fig))
     finally:
         plt.close(fig)
     return buffer.getvalue()

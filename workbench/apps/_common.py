@@ -151,17 +151,11 @@ def figure_svg(fig) -> str:
     """The figure as SVG with real text (the browser sets the type: sharp on a projector, and
     about twice as fast as drawing a PNG); the figure is closed."""
     import matplotlib.pyplot as plt
-    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    from workbench.plots import fit_options
 
     buffer = io.StringIO()
-    engine = fig.get_layout_engine()
-    if isinstance(engine, ConstrainedLayoutEngine):
-        # the layout already fits everything in: a margin instead of a "tight" box, which
-        # would draw the figure once more (a third of the time of a redraw)
-        engine.set(w_pad=0.15, h_pad=0.12)
-        fit = {}
-    else:
-        fit = {"bbox_inches": "tight"}
+    fit = fit_options(fig)
     try:
         with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "workbench"}):
             fig.savefig(buffer, format="svg", facecolor="white", metadata={"Date": None}, **fit)
