@@ -11,6 +11,7 @@ import base64
 import json
 import re
 import time
+import urllib.request
 import uuid
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -33,6 +34,8 @@ LOCAL = re.compile(r"^(data:|blob:|about:|(https?|wss?)://(127\.0\.0\.1|localhos
 UNIT = "NV-FYS"  # Institutt for fysikk: 115 answers in 2021, six research groups
 SIBLING = "NV-KJE"  # Institutt for kjemi, a sibling the leader of NV-FYS must never see
 HIDDEN = "AD-AAP-3"  # 3 answers: never published, no link
+# the widgets' title (the page's first view, plain HTML, carries the same title before them)
+LEADER_TITLE = ".widget-html h2:has-text('Resultater for Institutt for fysikk')"
 
 
 @pytest.fixture(scope="module")
@@ -215,11 +218,14 @@ def test_leader_page_with_a_valid_link(served, secret, browser, university):
     token = address.split("?t=")[1]
     start = time.perf_counter()
     page, outside = open_page(browser, address)
-    page.locator("h2:has-text('Resultater for Institutt for fysikk')").wait_for(timeout=60_000)
+    page.locator(".wb-first-view td").first.wait_for(timeout=60_000)
+    first = time.perf_counter() - start
+    page.locator(LEADER_TITLE).wait_for(timeout=60_000)
     seconds = time.perf_counter() - start
+    assert not page.locator(".wb-first-view").is_visible()  # the widgets took its place
     page.locator("img.wb-figure").wait_for(timeout=30_000)  # drawn right after the header
-    print(f"leader page: first widgets after {seconds:.2f} s, figure after "
-          f"{time.perf_counter() - start:.2f} s")
+    print(f"leader page: first view after {first:.2f} s, widgets after {seconds:.2f} s, "
+          f"figure after {time.perf_counter() - start:.2f} s")
     text = body_text(page)
     for mean in stats_table(university, wave="2021", unit=UNIT)["mean"]:
         assert number(mean, "nb") in text
@@ -242,14 +248,14 @@ def test_leader_page_with_a_valid_link(served, secret, browser, university):
     # a subunit of the grant
     child = hierarchy.children(UNIT)[0]
     choose(page, "Enhet", "\u00a0\u00a0" + hierarchy.name(child))
-    page.locator(f"h2:has-text('Resultater for {hierarchy.name(child)}')").wait_for(
+    page.locator(f".widget-html h2:has-text('Resultater for {hierarchy.name(child)}')").wait_for(
         timeout=30_000)
     child_mean = number(stats_table(university, wave="2021", unit=child)["mean"].iloc[0], "nb")
     page.wait_for_function("m => document.body.innerText.includes(m)", arg=child_mean,
                            timeout=30_000)
     # the chosen comparison, in English
     page.get_by_text("English", exact=True).click()
-    page.locator("h2:has-text('Results for')").wait_for(timeout=30_000)
+    page.locator(".widget-html h2:has-text('Results for')").wait_for(timeout=30_000)
     choose(page, "Compare with", "the previous wave")
     previous = compare(university, child, "previous", wave="2021", lang="en").iloc[0]
     row = f"{number(previous['mean'], 'en')}\t{number(previous['other_mean'], 'en')}"
@@ -281,7 +287,7 @@ def test_bad_links_show_no_numbers(served, secret, browser, university):
     names = [hierarchy.name(u) for u in (UNIT, SIBLING, HIDDEN, "NV")]
     for case, address in _refusal_cases(served, secret).items():
         page, outside = open_page(browser, address)
-        page.locator("h2:has-text('Ingen tilgang')").wait_for(timeout=90_000)
+        page.locator(".widget-html h2:has-text('Ingen tilgang')").wait_for(timeout=90_000)
         text = body_text(page)
         assert not MEAN.search(text), (case, MEAN.search(text))
         assert not re.search(r"\d", text), (case, text)
@@ -294,6 +300,32 @@ def test_bad_links_show_no_numbers(served, secret, browser, university):
         no_respondent_rows(page, *tokens)
         assert outside == [], f"{case}: requests to other hosts: {outside}"
         page.close()
+
+
+def first_view(html: str) -> str:
+    """The text of the page's first view (the HTML written by the template), styles dropped."""
+    assert '<div class="wb-first-view">' in html
+    part = html.split('<div class="wb-first-view">', 1)[1]
+    part = part.split('<script type="application/vnd.voila.cell-output+json">', 1)[0]
+    part = re.sub(r"<style>.*?</style>", " ", part, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", part))
+
+
+def test_first_view_is_in_the_page_itself(served, secret, university):
+    """The unit's header and numbers arrive with the page, before any script runs; a bad
+    link's first view is the refusal, without a digit."""
+    with urllib.request.urlopen(link(served, secret), timeout=120) as answer:
+        text = first_view(answer.read().decode("utf-8"))
+    assert "Resultater for Institutt for fysikk" in text
+    assert "115 av 161 inviterte svarte" in text
+    for mean in stats_table(university, wave="2021", unit=UNIT)["mean"]:
+        assert number(mean, "nb") in text
+    assert university.hierarchy("2021").name(SIBLING) not in text
+    for case in ("malformed", "tampered", "other-unit"):
+        address = _refusal_cases(served, secret)[case]
+        with urllib.request.urlopen(address, timeout=120) as answer:
+            text = first_view(answer.read().decode("utf-8"))
+        assert "Ingen tilgang" in text and not re.search(r"\d", text), (case, text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -351,7 +383,7 @@ def test_forged_widget_message_gets_nothing(served, secret, browser, university)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.on("websocket", lambda ws: sockets.append(ws.url))
     page.goto(link(served, secret), wait_until="domcontentloaded", timeout=120_000)
-    page.locator("h2:has-text('Resultater for Institutt for fysikk')").wait_for(timeout=60_000)
+    page.locator(LEADER_TITLE).wait_for(timeout=60_000)
     kernel_url = next(u for u in sockets if "/api/kernels/" in u)
     forger = KernelSocket(kernel_url)
     try:
@@ -395,7 +427,7 @@ def test_forged_widget_message_gets_nothing(served, secret, browser, university)
         forger.comm(unit_dropdown, {"method": "update", "state": {"index": 1},
                                     "buffer_paths": []})
         child = university.hierarchy("2021").name(university.hierarchy("2021").children(UNIT)[0])
-        page.locator(f"h2:has-text('Resultater for {child}')").wait_for(timeout=30_000)
+        page.locator(f".widget-html h2:has-text('Resultater for {child}')").wait_for(timeout=30_000)
     finally:
         forger.close()
     assert sibling not in body_text(page)

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import difflib
 import warnings
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -295,9 +296,28 @@ def _mean_sd(n: np.ndarray, s1: np.ndarray, s2: np.ndarray) -> tuple[np.ndarray,
     return mean, sd
 
 
+#: Survey -> {(wave, level, min_n): _Wave}; a Survey is immutable, so its rolled-up waves
+#: are computed once (the explorer compares unit after unit against the same waves).
+_WAVES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _wave_data(survey, wave: str, level: str, min_n: int,
                published: pd.DataFrame | None) -> _Wave:
     """Roll one wave's answers up the tree and decide which (unit, key) may be shown."""
+    if published is not None:  # a caller's own table: not cached
+        return _roll_wave(survey, wave, level, min_n, published)
+    cache = _WAVES.setdefault(survey, {})
+    key = (wave, level, min_n)
+    if key not in cache:
+        data = _roll_wave(survey, wave, level, min_n, None)
+        for array in (data.n, data.mean, data.sd, data.s1, data.s2, data.invited, data.shown):
+            array.flags.writeable = False
+        cache[key] = data
+    return cache[key]
+
+
+def _roll_wave(survey, wave: str, level: str, min_n: int,
+               published: pd.DataFrame | None) -> _Wave:
     hierarchy = survey.hierarchy(wave)
     responses = survey.responses
     data = responses[responses["wave"].astype(str) == wave]

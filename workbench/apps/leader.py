@@ -242,13 +242,21 @@ def results_html(state: LeaderState, source: Published) -> str:
     from workbench.plots import factor_themes, plot_factor_overview
 
     survey, lang, wave = source.survey, state.lang, state.grant.wave
-    min_n = survey.config.min_n
     rows = source.rows(state.unit, wave, "factor", lang)
     parent = survey.hierarchy(wave).parent(state.unit)
     prow = source.rows(parent, wave, "factor", lang) if parent else None
     scale = (survey.instrument.scale.min, survey.instrument.scale.max)
     ax = plot_factor_overview(rows, prow, lang=lang, scale=scale,
-                              themes=factor_themes(survey.instrument, lang) or None, min_n=min_n)
+                              themes=factor_themes(survey.instrument, lang) or None,
+                              min_n=survey.config.min_n)
+    return (heading(_t("h_results", lang)) + figure_html(ax.figure, _t("h_results", lang))
+            + results_table_html(state, source))
+
+
+def results_table_html(state: LeaderState, source: Published) -> str:
+    """The unit's published factor means, top-box shares and answers as a table."""
+    lang, min_n = state.lang, source.survey.config.min_n
+    rows = source.rows(state.unit, state.grant.wave, "factor", lang)
     body = []
     for _, row in rows.iterrows():
         hidden = bool(row["suppressed"]) or pd.isna(row["mean"])
@@ -256,9 +264,36 @@ def results_html(state: LeaderState, source: Published) -> str:
         body.append([row["label"], cell_mean(row["mean"], lang, hidden, reason, min_n),
                      DASH if hidden else percent(row["top_box"], lang),
                      number(row["n"], lang, 0)])
-    table = html_table([_t("factor", lang), _t("mean", lang), _t("top_box", lang),
-                        _t("n", lang)], body)
-    return heading(_t("h_results", lang)) + figure_html(ax.figure, _t("h_results", lang)) + table
+    return html_table([_t("factor", lang), _t("mean", lang), _t("top_box", lang),
+                       _t("n", lang)], body)
+
+
+#: Output metadata that the workbench Voila template writes into the page as HTML.
+FIRST_VIEW = {"workbench": "first-view"}
+
+
+def first_view_html(state: LeaderState, source: Published) -> str:
+    """The page as the leader first sees it, before Voila's scripts have loaded: the header
+    and the results table, no figure (cheap to make). The template shows it at once and hides
+    it when the widgets arrive (the same texts and numbers, interactive)."""
+    lang = state.lang
+    return (f"{CSS}<div class='wb-app wb-first'>{header_html(state, source)}"
+            f"{heading(_t('h_results', lang))}{note(_t('wait', lang))}"
+            f"{results_table_html(state, source)}</div>")
+
+
+def _under_voila() -> bool:
+    return any(k in os.environ for k in ("VOILA_PREHEAT", "VOILA_BASE_URL", "VOILA_KERNEL_ID"))
+
+
+def _show_first(html: str) -> None:
+    """Under Voila: the first view as plain HTML in the page (see :data:`FIRST_VIEW`);
+    elsewhere (JupyterLab, tests) nothing, the widgets alone show the page."""
+    if not _under_voila():
+        return
+    from IPython.display import HTML, display
+
+    display(HTML(html), metadata=FIRST_VIEW)
 
 
 def comparison_section(state: LeaderState, source: Published) -> str:
@@ -335,7 +370,7 @@ def request_token() -> str | None:
     ``wait_for_request()`` (any earlier value is dropped first). Elsewhere (JupyterLab,
     nbclient): from ``$WORKBENCH_LINK`` (a link or a bare token).
     """
-    if any(k in os.environ for k in ("VOILA_PREHEAT", "VOILA_BASE_URL", "VOILA_KERNEL_ID")):
+    if _under_voila():
         if os.environ.get("VOILA_PREHEAT") == "True":
             from voila.utils import wait_for_request
 
@@ -546,5 +581,9 @@ def leader_page(dataset: str | Path, token: str | None = None, now: float | None
                        and source.published(unit, wave))
         state = LeaderState.start(source, grant)
     except Refused as refused:
-        return widgets.VBox([widgets.HTML(refusal_html(refused.reason))])
+        _show_first(refusal_html(refused.reason))
+        box = widgets.VBox([widgets.HTML(refusal_html(refused.reason))])
+        box.add_class("wb-app")
+        return box
+    _show_first(first_view_html(state, source))
     return LeaderApp(source, state, defer=True).widget
