@@ -376,6 +376,11 @@ def request_token() -> str | None:
 
             os.environ.pop("QUERY_STRING", None)  # only this request's query string counts
             wait_for_request()
+            if "QUERY_STRING" not in os.environ:
+                # no request came (Voila sends the query string, empty or not, with every
+                # one): the server is stopping. Leave now; a reply to the stopped server
+                # would only print a traceback to its log.
+                os._exit(0)
         return token_from_query(os.environ.get("QUERY_STRING"))
     link = os.environ.get(LINK_ENV, "").strip()
     if not link:
