@@ -1,7 +1,10 @@
 """The project's own files install what it needs: pyproject, environment.yml, Makefile, CI."""
 
 import re
+import subprocess
+import sys
 import tomllib
+import zipfile
 
 import yaml
 from conftest import ROOT
@@ -50,3 +53,32 @@ def test_import_does_no_work():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "matplotlib" not in out.stdout and "ipywidgets" not in out.stdout
+
+
+def test_a_wheel_carries_the_templates_and_notebooks(tmp_path, monkeypatch):
+    """A regular install (no checkout beside the package) finds the handout templates and
+    the app notebooks under <prefix>/share/workbench, byte for byte the checkout's."""
+    from workbench import _resources
+    from workbench.apps.serving import notebooks_dir
+    from workbench.handouts import Template
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
+                    str(tmp_path), str(ROOT)], check=True, capture_output=True)
+    wheel = next(tmp_path.glob("workbench-*.whl"))
+    prefix = tmp_path / "prefix"
+    with zipfile.ZipFile(wheel) as archive:
+        for name in archive.namelist():
+            if ".data/data/" in name:
+                target = prefix / name.split(".data/data/", 1)[1]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(archive.read(name))
+    monkeypatch.setattr(_resources, "CHECKOUT", tmp_path / "no-checkout")
+    monkeypatch.setattr(sys, "prefix", str(prefix))
+    share = prefix / "share" / "workbench"
+    assert notebooks_dir() == share / "notebooks"
+    assert Template.load().folders[0] == share / "templates" / "default"
+    for folder, pattern in (("templates/default", "*"), ("notebooks", "*.ipynb")):
+        files = sorted((ROOT / folder).glob(pattern))
+        assert files
+        for path in files:
+            assert (share / folder / path.name).read_bytes() == path.read_bytes(), path

@@ -28,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from workbench._resources import CHECKOUT, resource_dir
 from workbench.access import SECRET_ENV, ensure_secret, secret_path
 from workbench.errors import UsageError
 
@@ -45,10 +46,12 @@ _DROP_ENV = ("QUERY_STRING", "SCRIPT_NAME", "PATH_INFO", "VOILA_REQUEST_URL", "W
 
 
 def notebooks_dir() -> Path:
-    """``notebooks/`` of the checkout the package runs from."""
-    folder = Path(__file__).resolve().parents[2] / "notebooks"
-    if not (folder / "leader.ipynb").is_file():
-        raise UsageError(f"no notebooks folder at {folder}: run from a checkout")
+    """``notebooks/`` of the checkout the package runs from, or of the installation
+    (``<prefix>/share/workbench/notebooks``)."""
+    folder = resource_dir("notebooks", "leader.ipynb")
+    if folder is None:
+        raise UsageError(f"no notebooks folder at {CHECKOUT / 'notebooks'}: run from a "
+                         "checkout or reinstall the package")
     return folder
 
 

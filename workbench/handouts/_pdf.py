@@ -2,11 +2,14 @@
 
 A handout's worksheets and meeting pages are the same for every unit of a batch. The
 template marks where they start (``<!--pdf:shared-->``); they are laid out once per worker
-and page offset, and joined to each unit's own results pages with
-:meth:`weasyprint.Document.copy`. Page numbers and the page total stay right: the results
-document ends with as many blank pages as the shared part has, and the shared part is laid
-out behind as many blank pages as the results have. Without the mark (a consultant's template
-may drop it), the whole page is laid out at once.
+and page offset (behind as many blank pages as the unit's results have, so that their page
+numbers follow on), and joined to each unit's own results pages with
+:meth:`weasyprint.Document.copy`. Without the mark (a consultant's template may drop it), the
+whole page is laid out at once.
+
+The page's style sheets are parsed once per process, not per handout: the shared ``<style>``
+and the unit's own ``<style data-unit>`` (its footer) are taken out of the page and handed to
+WeasyPrint parsed, in the same order.
 
 Imported only when a PDF is made (WeasyPrint and pango are slow to load).
 """
@@ -16,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
@@ -25,8 +28,7 @@ __all__ = ["OfflineFetcher", "html_to_pdf", "prepare", "SHARED_MARK"]
 ALLOWED = ("data", "file")
 SHARED_MARK = "<!--pdf:shared-->"
 _BLANK = '<div class="pdf-blank" style="break-before: page"></div>'
-# the shared style only: a <style data-unit> holds what is the unit's own (its footer)
-_STYLE = re.compile(r"<style>.*?</style>", re.S)
+_STYLE = re.compile(r"<style( data-unit)?>(.*?)</style>", re.S)
 
 
 class OfflineFetcher(URLFetcher):
@@ -54,21 +56,45 @@ def _fonts() -> FontConfiguration:
     return FontConfiguration()
 
 
+#: Images by URL, kept for the process: the logo is the same on every handout of a batch.
+_IMAGES: dict = {}
+
+
+@functools.lru_cache(maxsize=8)
+def _sheet(text: str) -> CSS:
+    # an @import in a consultant's sheet is refused like any other network address
+    return CSS(string=text, font_config=_fonts(), url_fetcher=OfflineFetcher())
+
+
+def _split_styles(html: str) -> tuple[str, tuple[str, ...]]:
+    """The page without its ``<style>`` elements in the head, and their texts in order."""
+    head, sep, body = html.partition("<body")
+    styles = tuple(m.group(2) for m in _STYLE.finditer(head))
+    return _STYLE.sub("", head) + sep + body, styles
+
+
 def _render(html: str, fetcher: OfflineFetcher):
-    return HTML(string=html, base_url=None, url_fetcher=fetcher).render(font_config=_fonts())
+    page, styles = _split_styles(html)
+    sheets = [_sheet(text) for text in styles if text.strip()]
+    return HTML(string=page, base_url=None, url_fetcher=fetcher).render(
+        font_config=_fonts(), stylesheets=sheets, cache=_IMAGES)
 
 
 @functools.lru_cache(maxsize=16)
-def _shared(styles: str, shared: str, blanks: int):
+def _shared(head: str, shared: str, blanks: int):
     """The shared pages laid out behind ``blanks`` blank pages (cached per worker)."""
-    html = f"<!DOCTYPE html><html><head>{styles}</head><body><main>{_BLANK * blanks}{shared}"
-    return _render(html, OfflineFetcher())
+    return _render(f"{head}<body><main>{_BLANK * blanks}{shared}", OfflineFetcher())
 
 
 def _parts(html: str) -> tuple[str, str, str]:
+    """(the unit's own part, the shared part, a head for the shared part: the page's
+    ``<html>`` tag and shared style, nothing of the unit's, so one layout serves all)."""
     own, shared = html.split(SHARED_MARK, 1)
-    styles = "".join(_STYLE.findall(own.split("<main>", 1)[0]))
-    return own, shared, styles
+    head = own.split("<body", 1)[0]
+    tag = re.search(r"<html[^>]*>", head)
+    styles = "".join(f"<style>{m.group(2)}</style>" for m in _STYLE.finditer(head)
+                     if not m.group(1))
+    return own, shared, f"<!DOCTYPE html>{tag.group(0) if tag else '<html>'}<head>{styles}</head>"
 
 
 def prepare(html: str, spread: int = 1) -> None:
@@ -78,12 +104,10 @@ def prepare(html: str, spread: int = 1) -> None:
     """
     if SHARED_MARK not in html or "<main>" not in html:
         return
-    own, shared, styles = _parts(html)
-    count = len(_shared(styles, shared, 0).pages)
-    results = _render(f"{own}{_BLANK * count}</main></body></html>", OfflineFetcher())
-    pages = len(results.pages) - count
+    own, shared, head = _parts(html)
+    pages = len(_render(f"{own}</main></body></html>", OfflineFetcher()).pages)
     for offset in range(max(1, pages - spread), pages + spread + 1):
-        _shared(styles, shared, offset)
+        _shared(head, shared, offset)
 
 
 def html_to_pdf(html: str, fetcher: OfflineFetcher | None = None) -> bytes:
@@ -91,9 +115,8 @@ def html_to_pdf(html: str, fetcher: OfflineFetcher | None = None) -> bytes:
     fetcher = fetcher if fetcher is not None else OfflineFetcher()
     if SHARED_MARK not in html or "<main>" not in html:
         return _render(html, fetcher).write_pdf()
-    own, shared, styles = _parts(html)
-    count = len(_shared(styles, shared, 0).pages)
-    results = _render(f"{own}{_BLANK * count}</main></body></html>", fetcher)
-    pages = len(results.pages) - count
-    behind = _shared(styles, shared, pages)
-    return results.copy(results.pages[:pages] + behind.pages[pages:]).write_pdf()
+    own, shared, head = _parts(html)
+    results = _render(f"{own}</main></body></html>", fetcher)
+    pages = len(results.pages)
+    behind = _shared(head, shared, pages)
+    return results.copy(results.pages + behind.pages[pages:]).write_pdf()

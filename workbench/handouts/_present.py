@@ -530,7 +530,7 @@ def render_html(h: "Handout") -> str:
     footer = " \u00b7 ".join(x for x in (context["org"], branding.footer_text(h.lang)) if x)
     css = env.get_template("style.css").render(
         c=dict(branding.colours), footer_left=_css_string(footer),
-        page_word=_css_string(context["t"]("page")), of_word=_css_string(context["t"]("of")))
+        page_word=_css_string(context["t"]("page")))
     mine = footer if h.unit_name == context["org"] else \
         " \u00b7 ".join(x for x in (h.unit_name, footer) if x)
     unit_css = f'@page {{ @bottom-left {{ content: "{_css_string(mine)}"; }} }}'

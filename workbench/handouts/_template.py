@@ -19,6 +19,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from workbench._resources import CHECKOUT, resource_dir
 from workbench.errors import UsageError
 
 __all__ = ["Branding", "Template", "default_template_dir"]
@@ -29,8 +30,10 @@ _FILES = ("base.html.j2", "handout.html.j2", "style.css", "branding.yaml", "text
 
 
 def default_template_dir() -> Path:
-    """``templates/default`` of the checkout the package runs from."""
-    return Path(__file__).resolve().parents[2] / "templates" / "default"
+    """``templates/default`` of the checkout the package runs from, or of the installation
+    (``<prefix>/share/workbench/templates/default``)."""
+    found = resource_dir("templates/default", "handout.html.j2")
+    return found if found is not None else CHECKOUT / "templates" / "default"
 
 
 def _read_yaml(path: Path) -> dict:

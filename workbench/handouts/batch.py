@@ -286,8 +286,10 @@ def make_handouts(survey: Survey, out: str | Path, units: Sequence[str] | None =
                formats=formats, out=out)
     try:
         if jobs > 1 and len(todo) > 2:
-            done(*_warm(job, todo[0]))
-            _in_workers(job, todo[1:], jobs, done)
+            # warm up on the last unit, a small one like most: its page count and its
+            # neighbours' are the ones the shared pages are laid out for before the fork
+            done(*_warm(job, todo[-1]))
+            _in_workers(job, todo[:-1], jobs, done)
         else:
             for unit in todo:
                 done(*_run(job, unit))
