@@ -607,3 +607,14 @@ def test_quick_numbers_equal_i18n_number():
         for lang in ("nb", "en"):
             for digits in (0, 1, 2):
                 assert _quick_number(value, lang, digits) == number(value, lang, digits), value
+
+
+def test_pptx_overview_slides_keep_themes_whole():
+    from workbench.handouts._pptx import _overview_parts
+
+    themes = {"a": "T1", "b": "T1", "c": "T2", "d": "T2", "e": "T2", "f": "T3"}
+    # T1 takes 3 rows (heading + 2), T2 4: too many for one slide of 6; T3 (2) fits beside T2
+    assert _overview_parts(list("abcdef"), themes, rows=6) == [["a", "b"], ["c", "d", "e", "f"]]
+    assert _overview_parts(list("abcdefghij"), {}, rows=12) == [list("abcdefghij")]
+    # a theme longer than a slide still gets one slide of its own
+    assert _overview_parts(list("abc"), dict.fromkeys("abc", "T"), rows=2) == [list("abc")]

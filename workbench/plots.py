@@ -391,7 +391,7 @@ def plot_factor_overview(unit_rows: pd.DataFrame, parent_rows: pd.DataFrame | No
                          ax: Axes | None = None, lang: str = "nb",
                          scale: tuple[float, float] = (1, 5),
                          themes: Mapping[str, str] | None = None, show_sd: bool = True,
-                         min_n: int = 5) -> Axes:
+                         min_n: int = 5, size: tuple[float, float] | None = None) -> Axes:
     """One horizontal bar per factor ending at the unit's mean, the parent's mean beneath.
 
     Parameters
@@ -414,6 +414,9 @@ def plot_factor_overview(unit_rows: pd.DataFrame, parent_rows: pd.DataFrame | No
         Draw a thin black whisker from mean - sd to mean + sd (clipped to the scale).
     min_n
         The privacy policy's smallest group, for the suppressed text.
+    size
+        (width, height) in inches of the new figure (e.g. a slide's); default: 10.5 inches
+        wide, as tall as the factors need. Ignored when ``ax`` is given.
 
     Returns
     -------
@@ -458,7 +461,7 @@ def plot_factor_overview(unit_rows: pd.DataFrame, parent_rows: pd.DataFrame | No
 
     own = ax is None
     if own:
-        ax = _new_axes(10.5, 1.6 + 0.52 * len(order), layout=None)
+        ax = _new_axes(*(size or (10.5, 1.6 + 0.52 * len(order))), layout=None)
     suppressed = _suppressed_mask(rows)
     p_suppressed = _suppressed_mask(parent) if parent is not None else None
     reason = _reason_of(rows)
@@ -765,7 +768,8 @@ def likert_counts(rows: pd.DataFrame, points: int | None = 5) -> pd.DataFrame:
 
 def plot_likert(counts: pd.DataFrame, ax: Axes | None = None, lang: str = "nb",
                 labels: Mapping[int, str] | None = None, palette: Sequence[str] | None = None,
-                min_share_label: float = 7.0, min_n: int = 5) -> Axes:
+                min_share_label: float = 7.0, min_n: int = 5,
+                size: tuple[float, float] | None = None) -> Axes:
     """Diverging stacked bars centred on the neutral point, top-box share on the right.
 
     For 5 points: 1-2 left of zero, 3 split across zero, 4-5 right of it.
@@ -787,6 +791,9 @@ def plot_likert(counts: pd.DataFrame, ax: Axes | None = None, lang: str = "nb",
         Shares (percent) at least this wide are printed inside their segment.
     min_n
         For the suppressed text.
+    size
+        (width, height) in inches of the new figure; default: sized to the labels and rows.
+        Ignored when ``ax`` is given.
 
     Returns
     -------
@@ -827,7 +834,8 @@ def plot_likert(counts: pd.DataFrame, ax: Axes | None = None, lang: str = "nb",
     own = ax is None
     if own:
         longest = max([len(str(x)) for x in data["label"]] + [10])
-        ax = _new_axes(7.5 + min(longest, 40) * 0.075, 1.9 + 0.55 * n, layout=None)
+        ax = _new_axes(*(size or (7.5 + min(longest, 40) * 0.075, 1.9 + 0.55 * n)),
+                       layout=None)
     height = 0.68
     # segment k of every published row in one collection (a patch per segment draws and
     # builds several times slower: the explorer redraws this on every change of unit)

@@ -26,6 +26,11 @@ __all__ = ["build_pptx"]
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.5)
 TOP = Inches(1.25)
+#: A chart's size in inches: the slide below the title, drawn at full size (readable type on a
+#: projector), not a tall page figure shrunk to fit.
+CHART = (12.3, 5.75)
+#: At most this many rows (factors and theme headings) in one overview chart.
+OVERVIEW_ROWS = 12
 
 
 def _rgb(colour: str) -> RGBColor:
@@ -52,7 +57,8 @@ class _Deck:
         frame.word_wrap = True
         run = frame.paragraphs[0].add_run()
         run.text = title
-        run.font.size, run.font.bold = Pt(26), True
+        # one line under the rule: long titles (a comparison's parent unit) in smaller type
+        run.font.size, run.font.bold = Pt(26 if len(title) <= 48 else 20), True
         run.font.color.rgb = _rgb(self.colours["primary"])
         line = slide.shapes.add_connector(1, MARGIN, Inches(1.1), WIDTH - MARGIN, Inches(1.1))
         line.line.color.rgb = _rgb(self.colours["primary"])
@@ -83,8 +89,12 @@ class _Deck:
 
     def table(self, slide, head: Sequence[str], rows: Sequence[Sequence[str]],
               widths: Sequence[float], top=TOP, size: int = 11, row_height: float = 0.3,
-              hidden: set | None = None, left=MARGIN, numeric_from: int = 1):
-        """A real table; ``widths`` in inches; cells listed in ``hidden`` (r, c) in grey italics."""
+              hidden: set | None = None, left=MARGIN, numeric_from: int = 1,
+              text_last: bool = False):
+        """A real table; ``widths`` in inches; cells listed in ``hidden`` (r, c) in grey italics.
+
+        Columns from ``numeric_from`` on are right-aligned numbers, but the last one when
+        ``text_last`` (a verdict, say)."""
         hidden = hidden or set()
         height = Inches(row_height * (len(rows) + 1))
         shape = slide.shapes.add_table(len(rows) + 1, len(head), left, top,
@@ -103,8 +113,8 @@ class _Deck:
                 frame.word_wrap = True
                 p = frame.paragraphs[0]
                 p.text = str(value)
-                p.alignment = PP_ALIGN.RIGHT if c >= numeric_from and r > 0 and \
-                    numeric_from >= 0 else PP_ALIGN.LEFT
+                numeric = c >= numeric_from >= 0 and not (text_last and c == len(head) - 1)
+                p.alignment = PP_ALIGN.RIGHT if numeric and r > 0 else PP_ALIGN.LEFT
                 for run in p.runs:
                     run.font.size = Pt(size)
                     run.font.bold = r == 0
@@ -146,6 +156,25 @@ def _png(ax) -> bytes:
     return figure_to_png(ax.figure, dpi=110)
 
 
+def _overview_parts(keys: list[str], themes: dict[str, str],
+                    rows: int = OVERVIEW_ROWS) -> list[list[str]]:
+    """The factor keys in slides of at most ``rows`` rows (a theme's heading is a row too),
+    a theme never split unless it alone is too long."""
+    groups: dict[str, list[str]] = {}
+    for key in keys:
+        groups.setdefault(themes.get(key, ""), []).append(key)
+    parts: list[list[str]] = [[]]
+    used = 0
+    for theme, members in groups.items():
+        size = len(members) + (1 if theme else 0)
+        if parts[-1] and used + size > rows:
+            parts.append([])
+            used = 0
+        parts[-1].extend(members)
+        used += size
+    return parts
+
+
 def build_pptx(h: "Handout") -> bytes:
     """The slides as bytes."""
     import matplotlib
@@ -171,9 +200,9 @@ def build_pptx(h: "Handout") -> bytes:
     cover = ctx["cover"]
     for i, (value, key) in enumerate(((cover["answers"], "answers"),
                                       (cover["invited"], "invited"), (cover["rate"], "rate"))):
-        left = MARGIN + Inches(2.6) * i
-        d.box(slide, left, Inches(4.5), Inches(2.4), Inches(1.2), fill=d.colours["shade"])
-        d.text(slide, left + Inches(0.15), Inches(4.6), Inches(2.2), Inches(1.0),
+        left = MARGIN + Inches(3.3) * i
+        d.box(slide, left, Inches(4.5), Inches(3.1), Inches(1.2), fill=d.colours["shade"])
+        d.text(slide, left + Inches(0.15), Inches(4.6), Inches(2.9), Inches(1.0),
                [value, t(key)], 24, bold_first=True)
     d.text(slide, MARGIN, Inches(6.3), Inches(8), Inches(0.4), [ctx["made"]], 12,
            colour=d.colours["muted"])
@@ -183,13 +212,17 @@ def build_pptx(h: "Handout") -> bytes:
     d.text(slide, MARGIN, TOP, WIDTH - 2 * MARGIN, HEIGHT - TOP - Inches(0.6),
            ctx["how_points"], 15, bullets=True)
 
-    # 3. factor overview (picture from plots.py)
-    slide = d.slide(t("overview"), notes=d.tips)
-    ax = plots.plot_factor_overview(h.unit, h.parent, lang=h.lang,
-                                    scale=(h.instrument.scale.min, h.instrument.scale.max),
-                                    themes=plots.factor_themes(h.instrument, h.lang),
-                                    min_n=h.min_n)
-    d.picture(slide, _png(ax))
+    # 3. factor overview (pictures from plots.py), whole themes per slide
+    themes = plots.factor_themes(h.instrument, h.lang)
+    parts = _overview_parts(list(h.unit["key"]), themes)
+    for i, keys in enumerate(parts, start=1):
+        title = t("overview") + (f" ({i}/{len(parts)})" if len(parts) > 1 else "")
+        slide = d.slide(title, notes=d.tips)
+        parent = h.parent[h.parent["key"].isin(keys)] if h.parent is not None else None
+        ax = plots.plot_factor_overview(h.unit[h.unit["key"].isin(keys)], parent, lang=h.lang,
+                                        scale=(h.instrument.scale.min, h.instrument.scale.max),
+                                        themes=themes, min_n=h.min_n, size=CHART)
+        d.picture(slide, _png(ax))
 
     # 4. the 10-FAKTOR table (a real table)
     frame = present.factor_table_frame(h, fmt)
@@ -205,7 +238,8 @@ def build_pptx(h: "Handout") -> bytes:
     # 5. distribution (picture)
     slide = d.slide(t("distribution"), notes=d.tips)
     ax = plots.plot_likert(plots.likert_counts(h.unit), lang=h.lang,
-                           labels=plots.scale_labels(h.instrument, h.lang), min_n=h.min_n)
+                           labels=plots.scale_labels(h.instrument, h.lang), min_n=h.min_n,
+                           size=CHART)
     d.picture(slide, _png(ax))
 
     # 6. trend (a real table)
@@ -265,7 +299,8 @@ def build_pptx(h: "Handout") -> bytes:
                 rows.append([r["label"], r["mean"], r["other"], r["diff"], r["verdict"]])
         d.table(slide, [t("factor"), h.unit_name, block["other"], t("difference"),
                         t("verdict")], rows, [3.9, 1.5, 1.3, 1.2, 4.4], size=10,
-                row_height=min(0.32, 5.6 / (len(rows) + 1)), hidden=hidden, numeric_from=1)
+                row_height=min(0.32, 5.6 / (len(rows) + 1)), hidden=hidden, numeric_from=1,
+                text_last=True)
 
     # 10. units below
     if ctx["children"]:
@@ -301,7 +336,7 @@ def _worksheets(d: _Deck, h: "Handout", ctx: dict) -> None:
             size=10, numeric_from=-1)
     # future picture
     slide = d.slide(f"{ws}: {t('future_picture')}")
-    d.text(slide, MARGIN, Inches(1.15), WIDTH - 2 * MARGIN, Inches(0.6),
+    d.text(slide, MARGIN, TOP, WIDTH - 2 * MARGIN, Inches(0.6),
            [t("future_picture_intro"), f"{t('chosen_factor')}: ____________________"
             f"   ({', '.join(f['name'] for f in ctx['factors'])})"], 12)
     width = (WIDTH - 2 * MARGIN - Inches(0.4)) / 3
