@@ -577,6 +577,26 @@ def test_batch_in_one_process_and_bad_formats(surveys, published, tmp_path):
     assert (tmp_path / "skipped.csv").read_text() == "unit_id,reason\n"
 
 
+def test_both_languages_in_one_run(surveys, tmp_path, capsys):
+    from workbench.cli import main
+    from workbench.errors import UsageError
+    from workbench.handouts.batch import make_handouts, parse_langs
+
+    assert parse_langs("nb, EN,nb") == ("nb", "en")
+    with pytest.raises(UsageError, match="de"):
+        parse_langs("nb,de")
+    result = make_handouts(surveys["municipality"], tmp_path, units=["OPP-NOS"], lang="nb,en",
+                           formats="html", jobs=1, progress=False)
+    assert result.exit_code == 0 and len(result.written) == 2
+    nb = (tmp_path / "OPP-NOS" / "handout-2023-nb.html").read_text(encoding="utf-8")
+    en = (tmp_path / "OPP-NOS" / "handout-2023-en.html").read_text(encoding="utf-8")
+    assert '<html lang="nb">' in nb and '<html lang="en">' in en
+    code = main(["handouts", str(SAMPLES / "municipality"), "--unit", "OPP-NOS", "--lang",
+                 "nb,de", "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert code == 2 and "de" in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
 @pytest.mark.slow
 def test_notebook_makes_a_handout_with_papermill(tmp_path):
     papermill = Path(sys.executable).parent / "papermill"

@@ -28,7 +28,7 @@ from workbench.handouts._template import Template
 from workbench.handouts.handout import FORMATS, Handout, write_atomic
 from workbench.survey import Survey
 
-__all__ = ["BatchResult", "make_handouts", "parse_formats", "SKIPPED_FILE"]
+__all__ = ["BatchResult", "make_handouts", "parse_formats", "parse_langs", "SKIPPED_FILE"]
 
 SKIPPED_FILE = "skipped.csv"
 
@@ -71,6 +71,17 @@ class BatchResult:
             more = "" if len(self.failed) <= 5 else f" and {len(self.failed) - 5} more"
             line += f" ({shown}{more})"
         return line + f"; see {self.out / SKIPPED_FILE}"
+
+
+def parse_langs(text: str | Sequence[str]) -> tuple[str, ...]:
+    """``"nb,en"`` -> ``("nb", "en")``; UsageError naming an unknown language."""
+    items = text.split(",") if isinstance(text, str) else list(text)
+    langs = tuple(dict.fromkeys(x.strip().lower() for x in items if x.strip()))
+    unknown = [x for x in langs if x not in ("nb", "en")]
+    if unknown or not langs:
+        raise UsageError(f"language {', '.join(unknown) or repr(text)} is not known; use nb, "
+                         "en or both: nb,en")
+    return langs
 
 
 def parse_formats(text: str | Sequence[str]) -> tuple[str, ...]:
@@ -211,7 +222,7 @@ def _write_skipped(out: Path, rows: Sequence[tuple[str, str]]) -> None:
 
 
 def make_handouts(survey: Survey, out: str | Path, units: Sequence[str] | None = None,
-                  wave: str | int | None = None, lang: str | None = None,
+                  wave: str | int | None = None, lang: str | Sequence[str] | None = None,
                   formats: Sequence[str] = FORMATS, template: str | Path | Template | None = None,
                   jobs: int = 2, progress: bool = True, made: _dt.date | None = None,
                   published: Published | None = None) -> BatchResult:
@@ -227,7 +238,8 @@ def make_handouts(survey: Survey, out: str | Path, units: Sequence[str] | None =
         Unit ids; None: every unit published in the wave (the others are skipped with their
         privacy reason).
     wave, lang
-        Wave (default: the last) and language (default: the survey's).
+        Wave (default: the last) and language (default: the survey's); several languages
+        as ``"nb,en"`` or a list make a handout in each (``handout-<wave>-<lang>.*``).
     formats
         Any of ``html, pdf, pptx, xlsx``.
     template
@@ -239,7 +251,7 @@ def make_handouts(survey: Survey, out: str | Path, units: Sequence[str] | None =
     made
         The date on the covers (default: today).
     published
-        Published tables computed earlier for the same wave and language.
+        Published tables computed earlier for the same wave and (the one) language.
 
     Returns
     -------
@@ -256,9 +268,10 @@ def make_handouts(survey: Survey, out: str | Path, units: Sequence[str] | None =
 
     start = time.perf_counter()
     formats = parse_formats(formats)
-    lang = lang or survey.config.language
-    if published is None:
-        published = Published.compute(survey, wave, lang)
+    langs = parse_langs(lang or survey.config.language)
+    if published is not None and (len(langs) > 1 or published.lang != langs[0]):
+        raise UsageError("published tables serve one language; leave them out for several")
+    published = published or Published.compute(survey, wave, langs[0])
     template = template if isinstance(template, Template) else Template.load(template)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -272,27 +285,29 @@ def make_handouts(survey: Survey, out: str | Path, units: Sequence[str] | None =
 
     failed: list[tuple[str, str]] = []
     written: list[tuple[str, tuple[Path, ...]]] = []
-    bar = tqdm(total=len(todo), desc="handouts", unit="unit", file=sys.stderr,
+    bar = tqdm(total=len(todo) * len(langs), desc="handouts", unit="handout", file=sys.stderr,
                disable=not progress, dynamic_ncols=True)
-
-    def done(unit: str, paths: list[str], error: str) -> None:
-        if error:
-            failed.append((unit, error))
-        else:
-            written.append((unit, tuple(Path(p) for p in paths)))
-        bar.update(1)
-
-    job = _Job(survey=survey, published=published, template=template, lang=lang, made=made,
-               formats=formats, out=out)
     try:
-        if jobs > 1 and len(todo) > 2:
-            # warm up on the last unit, a small one like most: its page count and its
-            # neighbours' are the ones the shared pages are laid out for before the fork
-            done(*_warm(job, todo[-1]))
-            _in_workers(job, todo[:-1], jobs, done)
-        else:
-            for unit in todo:
-                done(*_run(job, unit))
+        for lang_ in langs:
+            def done(unit: str, paths: list[str], error: str, lang_=lang_) -> None:
+                if error:
+                    failed.append((unit, f"{lang_}: {error}" if len(langs) > 1 else error))
+                else:
+                    written.append((unit, tuple(Path(p) for p in paths)))
+                bar.update(1)
+
+            if published.lang != lang_:  # the same units, labels in the other language
+                published = Published.compute(survey, wave, lang_)
+            job = _Job(survey=survey, published=published, template=template, lang=lang_,
+                       made=made, formats=formats, out=out)
+            if jobs > 1 and len(todo) > 2:
+                # warm up on the last unit, a small one like most: its page count and its
+                # neighbours' are the ones the shared pages are laid out for before the fork
+                done(*_warm(job, todo[-1]))
+                _in_workers(job, todo[:-1], jobs, done)
+            else:
+                for unit in todo:
+                    done(*_run(job, unit))
     finally:
         bar.close()
     order = {u: i for i, u in enumerate(todo)}

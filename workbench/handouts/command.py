@@ -45,7 +45,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                        help="every unit the privacy rules publish; the others are listed in "
                             "skipped.csv")
     p.add_argument("--wave", help="wave (default: the last)")
-    p.add_argument("--lang", choices=("nb", "en"), help="language (default: survey.yaml)")
+    p.add_argument("--lang", help="language: nb, en, or both as nb,en (default: survey.yaml)")
     p.add_argument("--format", default="html,pdf,pptx,xlsx",
                    help="comma-separated formats: html,pdf,pptx,xlsx (default: all four)")
     p.add_argument("--out", required=True, metavar="DIR",
