@@ -22,9 +22,8 @@ import pandas as pd
 import pytest
 from conftest import ARTIFACTS, ROOT, SAMPLES
 
-from workbench.compare import adjust_pvalues, compare
+from workbench.compare import compare
 from workbench.handouts import Handout, HandoutRefused, Published, Template, write_atomic
-from workbench.handouts._tables import holm
 from workbench.i18n import number
 from workbench.privacy import PrivacyPolicy, audit
 from workbench.scoring import person_scores
@@ -128,12 +127,6 @@ def xlsx_cells(data: bytes) -> list:
 
 
 # ---- the published tables behind a handout ---------------------------------------------------
-
-
-def test_holm_matches_compare_adjust():
-    p = np.array([0.01, np.nan, 0.04, 0.03, 0.2, 0.0005, 0.04])
-    np.testing.assert_allclose(holm(p), adjust_pvalues(p, "holm"), equal_nan=True)
-    assert np.isnan(holm([np.nan, np.nan])).all()
 
 
 @pytest.mark.parametrize("name,wave,units", [
@@ -615,18 +608,6 @@ def test_notebook_is_thin_and_stripped():
     assert "parameters" in code[0]["metadata"].get("tags", [])
     assert all(not c["outputs"] and c["execution_count"] is None for c in code)
     assert all(len(c["source"]) <= 8 for c in code)
-
-
-def test_quick_numbers_equal_i18n_number():
-    from workbench.handouts._present import _quick_number
-
-    rng = np.random.default_rng(20261122)
-    values = [*rng.uniform(-6, 6, 3000), *rng.uniform(-1200, 1200, 1000), 2.675, 0.005, -0.004,
-              -0.005, 999.995, 998.9951, 0.125, 1.005, 4.0, 1e-12, 0.0, np.nan, None]
-    for value in values:
-        for lang in ("nb", "en"):
-            for digits in (0, 1, 2):
-                assert _quick_number(value, lang, digits) == number(value, lang, digits), value
 
 
 def test_pptx_overview_slides_keep_themes_whole():

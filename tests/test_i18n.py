@@ -22,3 +22,20 @@ def test_text_and_lang():
     catalog = {"hello": ("Hei, {name}", "Hello, {name}")}
     assert text(catalog, "hello", "en", name="Kari") == "Hello, Kari"
     assert check_lang("<script>") == "nb"
+
+
+def test_numbers_as_babel_formats_them():
+    """number() takes a short way for numbers below 999; Babel's format_decimal with the
+    locale's pattern is the reference for every value, rounding ties and signs included."""
+    import numpy as np
+    from babel.numbers import format_decimal
+
+    rng = np.random.default_rng(20261122)
+    values = [*rng.uniform(-6, 6, 3000), *rng.uniform(-1200, 1200, 1000), 2.675, 0.005, -0.004,
+              -0.005, 999.995, 998.9951, 0.125, 1.005, 4.0, 1e-12, 0.0, -0.0]
+    for value in values:
+        for lang, babel_locale in (("nb", "nb_NO"), ("en", "en_GB")):
+            for digits in (0, 1, 2):
+                pattern = "#,##0" + ("." + "0" * digits if digits else "")
+                expected = format_decimal(float(value), format=pattern, locale=babel_locale)
+                assert number(value, lang, digits) == expected, (value, lang, digits)

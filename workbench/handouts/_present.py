@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -40,25 +39,6 @@ def _missing(value: Any) -> bool:
         return True
 
 
-def _quick_number(value: Any, lang: str, digits: int) -> str:
-    """:func:`workbench.i18n.number` for numbers below 999, without Babel's overhead.
-
-    Babel turns a float into ``Decimal(str(value))`` and rounds half to even; so does this.
-    Larger numbers (digit grouping) and anything unusual go to i18n.number. The tests check
-    that both agree.
-    """
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return number(value, lang, digits)
-    if not math.isfinite(v) or abs(v) >= 999 or v == 0:
-        return number(value, lang, digits)
-    exact = Decimal(str(v)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN)
-    text = f"{abs(exact):.{digits}f}"
-    text = ("-" if v < 0 else "") + text
-    return text.replace(".", ",") if lang == "nb" else text
-
-
 @dataclass(frozen=True)
 class Formatter:
     """Numbers and suppressed cells as text in one language."""
@@ -67,7 +47,7 @@ class Formatter:
     min_n: int
 
     def num(self, value: Any, digits: int = 2) -> str:
-        return _quick_number(value, self.lang, digits)
+        return number(value, self.lang, digits)
 
     def signed(self, value: Any, digits: int = 2) -> str:
         """A difference with its sign: +0,12 / −0,38."""

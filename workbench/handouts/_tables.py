@@ -20,7 +20,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from workbench.compare import ALPHA, classify, one_sample_test, welch_test
+from workbench.compare import ALPHA, adjust_pvalues, classify, one_sample_test, welch_test
 from workbench.errors import UsageError
 from workbench.privacy import PrivacyPolicy
 from workbench.stats import check_unit, check_wave, stats_table
@@ -56,24 +56,6 @@ def _extra_table(survey: Survey, wave: str, question) -> pd.DataFrame:
     codes = np.array([position.get(int(v), np.nan) if v == v else np.nan for v in raw])
     table = category_table(survey, wave, codes, len(order), question.id)
     return table.set_index("unit_id")
-
-
-def holm(p) -> np.ndarray:
-    """Holm-adjusted p-values, NaN left out of the family (as compare.adjust_pvalues "holm").
-
-    Written out because statsmodels' multipletests runs a full garbage collection on every
-    call, which costs more than everything else in a handout's comparisons.
-    """
-    values = np.asarray(p, dtype="float64")
-    out = np.full(values.shape, np.nan)
-    done = np.flatnonzero(np.isfinite(values))
-    m = len(done)
-    if not m:
-        return out
-    order = done[np.argsort(values[done], kind="stable")]
-    scaled = (m - np.arange(m)) * values[order]
-    out[order] = np.minimum(1.0, np.maximum.accumulate(scaled))
-    return out
 
 
 def _s1_s2(n, mean, sd) -> tuple[np.ndarray, np.ndarray]:
@@ -363,7 +345,7 @@ class Published:
         if against == "benchmark":
             missing = ~np.isfinite(other_mean)
             out.loc[missing, ["other_mean", "diff", "p", "d"]] = np.nan
-        out["p_adj"] = holm(out["p"].to_numpy())
+        out["p_adj"] = adjust_pvalues(out["p"].to_numpy(), "holm")
         out["n"] = now["n"].to_numpy()
         out["other_n"] = np.asarray(other_n, dtype="float64")
         out["other_id"] = other_id
