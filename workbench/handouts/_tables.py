@@ -14,6 +14,7 @@ nothing that those published numbers do not. The tests check that the results eq
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -134,11 +135,26 @@ class Published:
     def hierarchy(self):
         return self.survey.hierarchy(self.wave)
 
+    @functools.cached_property
+    def _positions(self) -> dict:
+        """(table name, wave, unit) -> row positions: a handout reads a few units' rows many
+        times, and a filter over the whole table each time cost more than the rest."""
+        out = {}
+        for name in ("factors", "items"):
+            table = getattr(self, name)
+            keys = zip(table["wave"].astype(str), table["unit_id"].astype(str))
+            for i, key in enumerate(keys):
+                out.setdefault((name, *key), []).append(i)
+        return {key: np.asarray(value) for key, value in out.items()}
+
+    def _cut(self, name: str, unit: str, wave: str) -> pd.DataFrame:
+        table = getattr(self, name)
+        rows = self._positions.get((name, str(wave), str(unit)), np.empty(0, dtype=int))
+        return table.iloc[rows].reset_index(drop=True)
+
     def rows(self, unit: str, wave: str | None = None) -> pd.DataFrame:
         """The unit's published factor rows in ``wave`` (default: the handout's wave)."""
-        wave = wave or self.wave
-        table = self.factors
-        return table[(table["wave"] == wave) & (table["unit_id"] == unit)].reset_index(drop=True)
+        return self._cut("factors", unit, wave or self.wave)
 
     def status(self, unit: str) -> str:
         """'' when the unit is published in the wave, else the privacy reason."""
@@ -183,7 +199,7 @@ class Published:
         return rows.reset_index(drop=True)
 
     def item_rows(self, unit: str) -> pd.DataFrame:
-        return self.items[self.items["unit_id"] == unit].reset_index(drop=True)
+        return self._cut("items", unit, self.wave)
 
     def alike_different(self, unit: str, k: int = 5) -> pd.DataFrame:
         """As :func:`workbench.views.alike_different`, cut from the batch's item table."""
