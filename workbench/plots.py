@@ -886,19 +886,19 @@ def plot_likert(counts: pd.DataFrame, ax: Axes | None = None, lang: str = "nb",
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=ncol,
               frameon=False, fontsize=FONT_SIZE - 1, handlelength=1.4, columnspacing=1.2)
     if own:  # labels left, shares and their heading right, legend below
-        size = FONT_SIZE - 1
+        small = FONT_SIZE - 1
         left = _widest(y_labels, FONT_SIZE) + 4 / 72
-        right = 0.15 + max(_widest(["100 %"], FONT_SIZE, "bold"), _widest([header], size))
+        right = 0.15 + max(_widest(["100 %"], FONT_SIZE, "bold"), _widest([header], small))
         columns = [[h.get_label() for h in handles[c::ncol]] for c in range(ncol)]
-        legend = (sum(_widest(c, size) for c in columns)
-                  + ncol * (1.4 + 0.8) * size / 72 + (ncol - 1) * 1.2 * size / 72)
+        legend = (sum(_widest(c, small) for c in columns)
+                  + ncol * (1.4 + 0.8) * small / 72 + (ncol - 1) * 1.2 * small / 72)
         fig = ax.figure
         width, height_in = fig.get_size_inches()
         room = width - left - right - 0.24
         if legend + 0.1 > room:  # the legend sits under the bars: widen the figure for it
             fig.set_size_inches(width + legend + 0.1 - room, height_in)
-        _set_margins(ax, left=left, right=right, top=_text_inches(header, size)[1],
-                     bottom=_legend_inches(math.ceil(len(handles) / ncol), size) + 0.05)
+        _set_margins(ax, left=left, right=right, top=_text_inches(header, small)[1],
+                     bottom=_legend_inches(math.ceil(len(handles) / ncol), small) + 0.05)
     return ax
 
 
@@ -1305,13 +1305,18 @@ def figure_to_png(fig: Figure, dpi: int = 150) -> bytes:
     return buffer.getvalue()
 
 
-def figure_to_svg(fig: Figure) -> str:
-    """The figure as an SVG document (text; stable ids, no date); the figure is closed."""
+def figure_to_svg(fig: Figure, real_text: bool = False) -> str:
+    """The figure as an SVG document (stable ids, no date); the figure is closed.
+
+    ``real_text``: texts as ``<text>`` elements set by the viewer (smaller and quicker to
+    write; the apps use it), not as outlines that look the same everywhere.
+    """
     import matplotlib.pyplot as plt
 
     buffer = io.StringIO()
     try:
-        with plt.rc_context({"svg.hashsalt": "workbench"}):
+        with plt.rc_context({"svg.hashsalt": "workbench",
+                             "svg.fonttype": "none" if real_text else "path"}):
             fig.savefig(buffer, format="svg", facecolor="white", metadata={"Date": None},
                         **fit_options(fig))
     finally:

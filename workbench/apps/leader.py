@@ -586,8 +586,9 @@ def leader_page(dataset: str | Path, token: str | None = None, now: float | None
                        and source.published(unit, wave))
         state = LeaderState.start(source, grant)
     except Refused as refused:
-        _show_first(refusal_html(refused.reason))
-        box = widgets.VBox([widgets.HTML(refusal_html(refused.reason))])
+        refusal = refusal_html(refused.reason)
+        _show_first(refusal)
+        box = widgets.VBox([widgets.HTML(refusal)])
         box.add_class("wb-app")
         return box
     _show_first(first_view_html(state, source))

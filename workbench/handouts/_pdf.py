@@ -97,15 +97,19 @@ def _parts(html: str) -> tuple[str, str, str]:
     return own, shared, f"<!DOCTYPE html>{tag.group(0) if tag else '<html>'}<head>{styles}</head>"
 
 
-def prepare(html: str, spread: int = 1) -> None:
-    """Lay out the shared pages behind this handout's page count and its neighbours.
+#: The shared part of the last handout laid out in this process: (head, shared, its pages).
+_last: list[tuple[str, str, int]] = []
 
-    A batch calls it once before forking its workers, which then inherit the layouts.
+
+def prepare(spread: int = 1) -> None:
+    """Lay out the shared pages for the page counts next to the last handout's.
+
+    A batch calls it after its first handout, before forking its workers, which then inherit
+    the layouts (most units' results take about as many pages as the first one's).
     """
-    if SHARED_MARK not in html or "<main>" not in html:
+    if not _last:
         return
-    own, shared, head = _parts(html)
-    pages = len(_render(f"{own}</main></body></html>", OfflineFetcher()).pages)
+    head, shared, pages = _last[-1]
     for offset in range(max(1, pages - spread), pages + spread + 1):
         _shared(head, shared, offset)
 
@@ -119,4 +123,5 @@ def html_to_pdf(html: str, fetcher: OfflineFetcher | None = None) -> bytes:
     results = _render(f"{own}</main></body></html>", fetcher)
     pages = len(results.pages)
     behind = _shared(head, shared, pages)
+    _last[:] = [(head, shared, pages)]
     return results.copy(results.pages + behind.pages[pages:]).write_pdf()

@@ -26,6 +26,7 @@ from workbench.errors import UsageError
 from workbench.handouts._tables import Published
 from workbench.handouts._template import Template
 from workbench.handouts.handout import FORMATS, Handout, write_atomic
+from workbench.i18n import LANGS
 from workbench.survey import Survey
 
 __all__ = ["BatchResult", "make_handouts", "parse_formats", "parse_langs", "SKIPPED_FILE"]
@@ -73,26 +74,25 @@ class BatchResult:
         return line + f"; see {self.out / SKIPPED_FILE}"
 
 
+def _parse_list(text: str | Sequence[str], known: Sequence[str], what: str) -> tuple[str, ...]:
+    """``"a, B,a"`` -> ``("a", "b")``; UsageError naming what is not in ``known``."""
+    items = text.split(",") if isinstance(text, str) else list(text)
+    chosen = tuple(dict.fromkeys(x.strip().lower() for x in items if x.strip()))
+    unknown = [x for x in chosen if x not in known]
+    if unknown or not chosen:
+        raise UsageError(f"{what} {', '.join(unknown) or repr(text)} is not known; use a "
+                         f"comma-separated list of {', '.join(known)}")
+    return chosen
+
+
 def parse_langs(text: str | Sequence[str]) -> tuple[str, ...]:
     """``"nb,en"`` -> ``("nb", "en")``; UsageError naming an unknown language."""
-    items = text.split(",") if isinstance(text, str) else list(text)
-    langs = tuple(dict.fromkeys(x.strip().lower() for x in items if x.strip()))
-    unknown = [x for x in langs if x not in ("nb", "en")]
-    if unknown or not langs:
-        raise UsageError(f"language {', '.join(unknown) or repr(text)} is not known; use nb, "
-                         "en or both: nb,en")
-    return langs
+    return _parse_list(text, LANGS, "language")
 
 
 def parse_formats(text: str | Sequence[str]) -> tuple[str, ...]:
     """``"html,pdf"`` -> ``("html", "pdf")``; UsageError naming an unknown format."""
-    items = text.split(",") if isinstance(text, str) else list(text)
-    formats = tuple(dict.fromkeys(f.strip().lower() for f in items if f.strip()))
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown or not formats:
-        raise UsageError(f"format {', '.join(unknown) or repr(text)} is not known; use a "
-                         f"comma-separated list of {', '.join(FORMATS)}")
-    return formats
+    return _parse_list(text, FORMATS, "format")
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,10 +155,7 @@ def _warm(job: _Job, unit: str) -> tuple[str, list[str], str]:
     if "pdf" in job.formats and not result[2]:
         from workbench.handouts._pdf import prepare
 
-        handout = Handout.for_unit(job.survey, unit, job.published.wave, job.lang,
-                                   published=job.published, template=job.template,
-                                   made=job.made)
-        prepare(handout.as_html())
+        prepare()
     return result
 
 
