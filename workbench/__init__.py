@@ -5,16 +5,17 @@ privacy layer, compare units honestly.
 
 Examples
 --------
->>> from workbench import load_survey, stats_table
->>> survey = load_survey("data_samples/municipality")
->>> table = stats_table(survey, wave="2023")
+>>> from workbench import open_release, stats_table
+>>> release = open_release("data_samples/municipality")
+>>> table = stats_table(release, wave="2023")
 """
 
 from workbench.compare import compare
 from workbench.errors import DatasetError, InstrumentError, UsageError, WorkbenchError
 from workbench.instrument import Instrument, builtin_instruments, load_instrument
 from workbench.org import Hierarchy
-from workbench.privacy import PrivacyPolicy, audit, protect
+from workbench.privacy import PrivacyPolicy, audit
+from workbench.release import Release, build_release, open_release, read_release, write_release
 from workbench.reliability import cronbach_alpha, reliability
 from workbench.scoring import person_scores
 from workbench.stats import stats_table
@@ -27,21 +28,25 @@ __all__ = [
     "Instrument",
     "InstrumentError",
     "PrivacyPolicy",
+    "Release",
     "Report",
     "Survey",
     "UsageError",
     "WorkbenchError",
     "audit",
+    "build_release",
     "builtin_instruments",
     "compare",
     "cronbach_alpha",
     "load_instrument",
     "load_survey",
+    "open_release",
     "person_scores",
-    "protect",
+    "read_release",
     "reliability",
     "stats_table",
     "validate_dataset",
+    "write_release",
 ]
 
 __version__ = "0.1.0"

@@ -23,7 +23,8 @@ from workbench.instrument import Instrument
 from workbench.org import Hierarchy
 from workbench.scoring import answer_codes, factor_scores, scored_values
 
-__all__ = ["Sums", "own_sums", "rollup", "describe", "fpc_factor", "rollup_matrix",
+__all__ = ["Sums", "own_sums", "category_sums", "rollup", "describe", "fpc_factor",
+           "rollup_matrix",
            "STAT_COLUMNS", "stat_columns"]
 
 STAT_COLUMNS = ("wave", "unit_id", "unit_name", "level", "key", "label", "n", "invited", "mean",
@@ -140,7 +141,8 @@ def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
     level
         ``factor`` (person factor scores; distribution of all answers to the factor's items
         given by the persons with a score, reverse items flipped so that a high point is a
-        good result) or ``item`` (answers as given).
+        good result) or ``item`` (answers as given, by the persons with a score on the
+        item's factor: one population per factor).
     by, groups
         A background column and its codes: cells become (unit, group); persons with an empty
         value there are left out of every group.
@@ -177,6 +179,14 @@ def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
     elif level == "item":
         keys = instrument.item_ids
         codes = answer_codes(data, instrument)
+        # one population per factor: an item counts only the persons with a score on its
+        # factor, so that no table counts someone another table leaves out
+        scores = factor_scores(scored_values(data, instrument), instrument)
+        item_pos = {item_id: i for i, item_id in enumerate(instrument.item_ids)}
+        for k, factor in enumerate(instrument.factors):
+            unscored = np.isnan(scores[:, k])
+            for item_id in factor.item_ids:
+                codes[unscored, item_pos[item_id]] = np.nan
         n, s1, s2 = _bincount2(unit_index, codes, size)
         counts = _point_counts(unit_index, codes, size, scale.min, points)
     else:
@@ -199,6 +209,41 @@ def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
     cells = tuple(units) if by is None else tuple((u, g) for u in units for g in groups)
     return Sums(cells=cells, keys=keys, n=n, s1=s1, s2=s2, counts=counts, answers=answers,
                 invited=invited)
+
+
+def category_sums(data: pd.DataFrame, hierarchy: Hierarchy, codes: np.ndarray,
+                  categories: int, key: str, values: np.ndarray | None = None) -> Sums:
+    """Sufficient statistics of one categorical answer for each unit's own members.
+
+    Parameters
+    ----------
+    data
+        One wave's responses (for ``unit_id``).
+    hierarchy
+        That wave's hierarchy.
+    codes
+        One category position (0 .. categories - 1) or NaN per response.
+    categories
+        Number of categories; the counts become ``counts[:, 0, :]``.
+    key
+        The key of the single column (the question, the factor).
+    values
+        The numbers whose n, sum and sum of squares are kept (default: the positions).
+    """
+    units = len(hierarchy)
+    unit_index = pd.Index(hierarchy.ids).get_indexer(data["unit_id"])
+    ok = ~np.isnan(codes)
+    counts = np.zeros((units, 1, categories))
+    flat = unit_index[ok] * categories + codes[ok].astype(np.int64)
+    counts[:, 0, :] = np.bincount(flat, minlength=units * categories).reshape(units, categories)
+    numbers = values if values is not None else codes
+    clean = np.where(ok, numbers, 0.0)
+    n = np.bincount(unit_index, weights=ok, minlength=units)[:, None]
+    s1 = np.bincount(unit_index, weights=clean, minlength=units)[:, None]
+    s2 = np.bincount(unit_index, weights=clean ** 2, minlength=units)[:, None]
+    answers = np.bincount(unit_index, minlength=units).astype("float64")
+    return Sums(cells=tuple(hierarchy.ids), keys=(key,), n=n, s1=s1, s2=s2, counts=counts,
+                answers=answers, invited=np.full(units, np.nan))
 
 
 def rollup_matrix(hierarchy: Hierarchy) -> sparse.csr_matrix:
@@ -242,20 +287,20 @@ def describe(sums: Sums, instrument: Instrument, top_box: int | None = None) -> 
     -------
     DataFrame
         ``cell, key, n, invited, mean, sd, se, ci_low, ci_high, moe, pct_1 .. pct_K,
-        top_box, answers``: mean and sd of the values; se = sd/sqrt(n); the 95% interval is
-        mean +- t(0.975, n-1) x se x sqrt(1 - n/N) (N = invited; no correction when N is
-        unknown); pct_k = share of answers at scale point k (percent); top_box = the share
-        of the top ``top_box`` points.
+        top_box, answers``: mean and sd of the values; se = sd/sqrt(n) x sqrt(1 - n/N)
+        (N = invited; no correction when N is unknown), moe = t(0.975, n-1) x se and the
+        95% interval mean +- moe (one se, used everywhere); pct_k = share of answers at
+        scale point k (percent); top_box = the share of the top ``top_box`` points.
     """
     n = sums.n
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = sums.s1 / n
         var = (sums.s2 - sums.s1 ** 2 / n) / (n - 1)
         sd = np.sqrt(np.clip(var, 0.0, None))
-        se = sd / np.sqrt(n)
         invited = np.repeat(sums.invited[:, None], n.shape[1], axis=1)
+        se = sd / np.sqrt(n) * fpc_factor(n, invited)
         t = st.t.ppf(0.975, np.where(n > 1, n - 1, np.nan))
-        moe = t * se * fpc_factor(n, invited)
+        moe = t * se
         total = sums.counts.sum(axis=2, keepdims=True)
         pct = 100.0 * sums.counts / total
     sd = np.where(n > 1, sd, np.nan)

@@ -49,8 +49,22 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def _release(path: str):
+    """The release of a dataset folder (built, or reused when fresh) or a release folder;
+    say so when the dataset had rejected rows."""
+    from workbench.release import open_release
+
+    release = open_release(path)
+    rejected = int(release.manifest.get("rows", {}).get("rejected", 0))
+    if rejected:
+        print(f"note: {rejected} row(s) were rejected; run 'workbench validate "
+              f"{release.manifest.get('dataset', path)}' to see why", file=sys.stderr)
+    return release
+
+
 def _load(dataset: str):
-    """Load a dataset for the statistics commands; say so when rows were rejected."""
+    """Load a dataset for the commands that need respondent rows; say so when rows were
+    rejected."""
     from workbench.validate import load_survey
 
     survey = load_survey(dataset)
@@ -79,29 +93,70 @@ def _emit(table, fmt: str, out: str | None) -> int:
     return 0
 
 
+def _cmd_release(args: argparse.Namespace) -> int:
+    from workbench.release import CACHE, build_release, write_release
+
+    survey = _load(args.dataset)
+    release = build_release(survey)
+    out = Path(args.out) if args.out else Path(args.dataset) / CACHE
+    write_release(release, out)
+    m = release.manifest
+    utility = m["utility"]
+    print(f"release of {len(release.waves)} wave(s) written to {out} in {m['seconds']} s")
+    for table, counts in m["hidden"].items():
+        hidden = ", ".join(f"{k} {v}" for k, v in counts.items() if k != "published")
+        print(f"  {table}: {counts.get('published', 0)} published"
+              + (f"; hidden: {hidden}" if hidden else ""))
+    print(f"  factor cells with at least {release.policy.min_n} persons published: "
+          f"{utility['factor_cells_published']} of {utility['factor_cells_eligible']} "
+          f"({100 * utility['factor_cells_published_share']:.1f} %); units of 20+ answers "
+          f"wholly hidden: {utility['large_units_wholly_hidden']}")
+    audit = m["audit"]
+    print(f"  audit: {'nothing can be isolated' if audit['ok'] else 'FINDINGS ' + str(audit)}")
+    return 0 if audit["ok"] else 1
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from workbench.privacy import audit
+
+    release = _release(args.release)
+    found = audit(release.tables, release.policy)
+    if found.empty:
+        print(f"audit of {release.path or args.release}: no published number lets anyone isolate "
+              f"fewer than {release.policy.min_n} persons ({len(release.waves)} wave(s), "
+              f"every table read together)")
+        return 0
+    _emit(found, args.format, None)
+    print(f"{len(found)} finding(s)", file=sys.stderr)
+    return 1
+
+
 def _cmd_stats(args: argparse.Namespace) -> int:
     from workbench.stats import stats_table
 
-    survey = _load(args.dataset)
-    table = stats_table(survey, wave=args.wave, level=args.level, by=args.by, unit=args.unit,
-                        lang=args.lang or survey.config.language)
+    release = _release(args.dataset)
+    table = stats_table(release, wave=args.wave, level=args.level, by=args.by, unit=args.unit,
+                        lang=args.lang or release.config.language)
     return _emit(table, args.format, args.out)
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from workbench.compare import compare
 
-    survey = _load(args.dataset)
-    table = compare(survey, args.unit, args.against, wave=args.wave, threshold=args.threshold,
-                    lang=args.lang or survey.config.language)
+    release = _release(args.dataset)
+    table = compare(release, args.unit, args.against, wave=args.wave, threshold=args.threshold,
+                    lang=args.lang or release.config.language)
     return _emit(table, args.format, args.out)
 
 
 def _cmd_reliability(args: argparse.Namespace) -> int:
-    from workbench.reliability import reliability
+    from workbench.stats import check_wave
 
-    survey = _load(args.dataset)
-    return _emit(reliability(survey, wave=args.wave), args.format, args.out)
+    release = _release(args.dataset)
+    table = release.tables["reliability"]
+    waves = check_wave(release, args.wave)
+    table = table.loc[table["wave"].astype(str).isin(waves)].reset_index(drop=True)
+    return _emit(table, args.format, args.out)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -115,9 +170,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_links(args: argparse.Namespace) -> int:
     from workbench.access import ensure_secret, links_table, secret_path
 
-    survey = _load(args.dataset)
+    release = _release(args.dataset)
     secret = ensure_secret(secret_path(args.dataset, args.secret))
-    table = links_table(survey, secret, args.base_url, wave=args.wave, days=args.days)
+    table = links_table(release, secret, args.base_url, wave=args.wave, days=args.days)
     text = table.to_csv(index=False, lineterminator="\n")
     if args.out:
         out = Path(args.out)
@@ -160,8 +215,21 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--lang", choices=("nb", "en"),
                        help="language of names and verdicts (default: survey.yaml)")
 
+    p = sub.add_parser("release", help="build, audit and write the release: every published "
+                                       "table, protected together")
+    p.add_argument("dataset", help="dataset folder (with survey.yaml)")
+    p.add_argument("--out", metavar="DIR",
+                   help="release folder (default: DATASET/.workbench/release)")
+    p.set_defaults(func=_cmd_release)
+
+    p = sub.add_parser("audit", help="re-run the attacker on a release: can any set of fewer "
+                                     "than min_n persons be isolated?")
+    p.add_argument("release", help="release folder (or a dataset folder: its release)")
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.set_defaults(func=_cmd_audit)
+
     p = sub.add_parser("stats", help="the published statistics table (privacy rules applied)")
-    p.add_argument("dataset")
+    p.add_argument("dataset", help="dataset or release folder")
     p.add_argument("--unit", help="one unit (its whole subtree as one group)")
     p.add_argument("--wave", help="one wave (default: all)")
     p.add_argument("--level", choices=("factor", "item"), default="factor")
@@ -171,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compare", help="test a unit against its parent, benchmark, previous "
                                        "wave or siblings")
-    p.add_argument("dataset")
+    p.add_argument("dataset", help="dataset or release folder")
     p.add_argument("--unit", required=True)
     p.add_argument("--wave", help="wave (default: the last)")
     p.add_argument("--against", required=True,

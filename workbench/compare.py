@@ -22,51 +22,47 @@ all siblings and keys (Benjamini-Hochberg, for heatmaps). A difference is called
 when the adjusted p is below 0.05 *and* the difference is at least the practical threshold
 (default 0.2 points).
 
-Privacy: a comparison is computed only when every group it shows is published. The unit,
-its parent (for ``parent`` and ``siblings``) and, for ``previous``, the unit in the earlier
-wave must be published by the privacy layer (:func:`workbench.privacy.protect`, the same
-decision as the statistics table: at least ``min_n`` persons and the complement rule), and the
-rest of the parent needs at least ``min_n`` persons with a value too. Since the rest is the
-parent minus the unit, a comparison then shows nothing that the published statistics of the
-unit and its parent do not. Suppressed rows keep the counts (as the statistics table does)
-but no mean, difference, p or d.
+Privacy: the engine (:func:`comparison_table`) reads published tables only. A comparison is
+made between published cells of the release: the unit, its parent (for ``parent`` and
+``siblings``) or the unit in the earlier wave; the rest of a parent is the parent's cell
+minus the unit's, which the joint protection keeps at 0 or at least ``min_n`` persons. So a
+comparison shows nothing that the published cells do not. Rows where a side is hidden say
+why (``reason``) and show no statistic.
 
 Examples
 --------
->>> from workbench.validate import load_survey
+>>> from workbench.release import open_release
 >>> from workbench.compare import compare
->>> survey = load_survey("data_samples/university")
->>> table = compare(survey, "NV-FYS", "parent", wave="2021")
->>> list(table.columns[:11])
-['wave', 'unit_id', 'against', 'key', 'mean', 'other_mean', 'diff', 'p', 'p_adj', 'd', \
-'verdict']
+>>> release = open_release("data_samples/university")
+>>> table = compare(release, "NV-FYS", "parent", wave="2021")
+>>> list(table.columns[:14])
+['wave', 'unit_id', 'against', 'key', 'mean', 'other_mean', 'diff', 'ci_low', 'ci_high', \
+'p', 'p_adj', 'd', 'finding', 'verdict']
 """
 
 from __future__ import annotations
 
 import difflib
 import warnings
-import weakref
-from dataclasses import dataclass
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats as st
 from statsmodels.stats.multitest import multipletests
 
-from workbench.aggregate import fpc_factor, own_sums, rollup
+from workbench.aggregate import fpc_factor
 from workbench.errors import UsageError
 from workbench.org import Hierarchy
-from workbench.privacy import PrivacyPolicy, protect
 
 __all__ = ["COMPARE_COLUMNS", "EXTRA_COLUMNS", "AGAINST", "ADJUST_METHODS", "ALPHA", "compare",
-           "welch_test", "one_sample_test", "adjust_pvalues", "classify", "verdict_text"]
+           "comparison_table", "COMPARE_REASONS", "welch_test", "one_sample_test",
+           "adjust_pvalues", "classify", "verdict_text"]
 
-COMPARE_COLUMNS = ("wave", "unit_id", "against", "key", "mean", "other_mean", "diff", "p",
-                   "p_adj", "d", "verdict")
+COMPARE_COLUMNS = ("wave", "unit_id", "against", "key", "mean", "other_mean", "diff", "ci_low",
+                   "ci_high", "p", "p_adj", "d", "finding", "verdict")
 EXTRA_COLUMNS = ("label", "n", "other_n", "other_id", "other_wave", "invited", "other_invited",
-                 "se", "df", "t", "adjust", "finding", "suppressed", "reason", "verdict_nb",
-                 "verdict_en")
+                 "se", "df", "t", "adjust", "suppressed", "reason", "verdict_nb", "verdict_en")
 AGAINST = ("parent", "previous", "benchmark", "siblings")
 ADJUST_METHODS = ("holm", "fdr_bh", "bonferroni", "none")
 ALPHA = 0.05
@@ -274,129 +270,214 @@ def verdict_text(finding: str, against: str, other: str = "", lang: str = "nb") 
 
 
 # --------------------------------------------------------------------------------------------
-# One wave's subtree statistics and what may be shown of them
+# The engine: tests between published cells
 
 
-@dataclass(frozen=True, eq=False)
-class _Wave:
-    """Subtree sufficient statistics of every unit (units x keys) and what is shown."""
+#: Why a comparison row shows no test (``reason``).
+COMPARE_REASONS = ("unit_suppressed", "parent_suppressed", "no_rest", "previous_suppressed",
+                   "not_in_previous", "no_benchmark")
 
-    wave: str
-    hierarchy: Hierarchy
-    keys: tuple[str, ...]
-    pos: dict
-    n: np.ndarray
-    mean: np.ndarray
-    sd: np.ndarray
-    s1: np.ndarray
-    s2: np.ndarray
-    invited: np.ndarray
-    shown: np.ndarray
-
-    def rest(self, unit: str, parent: str) -> tuple[np.ndarray, ...]:
-        """n, mean, sd and invited of the parent's subtree minus the unit's subtree."""
-        u, p = self.pos[unit], self.pos[parent]
-        n = self.n[p] - self.n[u]
-        s1 = self.s1[p] - self.s1[u]
-        s2 = self.s2[p] - self.s2[u]
-        mean, sd = _mean_sd(n, s1, s2)
-        return n, mean, sd, np.full(n.shape, self.invited[p] - self.invited[u])
+_RAW_COLUMNS = ("wave", "unit_id", "against", "level", "key", "mean", "other_mean", "n",
+                "other_n", "invited", "other_invited", "other_id", "other_wave", "sd",
+                "other_sd", "diff", "se", "df", "t", "p", "d", "suppressed", "reason")
 
 
-def _mean_sd(n: np.ndarray, s1: np.ndarray, s2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _sums(n, mean, sd) -> tuple[np.ndarray, np.ndarray]:
+    """Sums of values and of squares from published n, mean and sd (denominator n - 1)."""
+    n = np.asarray(n, dtype="float64")
+    mean = np.asarray(mean, dtype="float64")
+    sd = np.nan_to_num(np.asarray(sd, dtype="float64"))
+    s1 = mean * n
+    return s1, (n - 1) * sd ** 2 + s1 * mean
+
+
+def _rest(n_p, mean_p, sd_p, n_u, mean_u, sd_u) -> tuple[np.ndarray, ...]:
+    """n, mean and sd of a parent's cell minus a unit's cell inside it."""
+    s1p, s2p = _sums(n_p, mean_p, sd_p)
+    s1u, s2u = _sums(n_u, mean_u, sd_u)
+    n = np.asarray(n_p, dtype="float64") - np.asarray(n_u, dtype="float64")
+    s1, s2 = s1p - s1u, s2p - s2u
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.where(n > 0, s1 / n, np.nan)
         var = (s2 - s1 ** 2 / n) / (n - 1)
     sd = np.where(n > 1, np.sqrt(np.clip(var, 0.0, None)), np.nan)
-    return mean, sd
+    return n, mean, sd
 
 
-#: Survey -> {(wave, level, min_n): _Wave}; a Survey is immutable, so its rolled-up waves
-#: are computed once (the explorer compares unit after unit against the same waves).
-_WAVES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+def _cells(table: pd.DataFrame) -> pd.DataFrame:
+    """The published cells of a statistics table, indexed by (wave, unit_id, key)."""
+    shown = table.loc[~table["suppressed"].astype(bool)]
+    return shown.set_index([shown["wave"].astype(str), shown["unit_id"].astype(str),
+                            shown["key"].astype(str)])[["n", "mean", "sd", "invited"]]
 
 
-def _wave_data(survey, wave: str, level: str, min_n: int,
-               published: pd.DataFrame | None) -> _Wave:
-    """Roll one wave's answers up the tree and decide which (unit, key) may be shown."""
-    if published is not None:  # a caller's own table: not cached
-        return _roll_wave(survey, wave, level, min_n, published)
-    cache = _WAVES.setdefault(survey, {})
-    key = (wave, level, min_n)
-    if key not in cache:
-        data = _roll_wave(survey, wave, level, min_n, None)
-        for array in (data.n, data.mean, data.sd, data.s1, data.s2, data.invited, data.shown):
-            array.flags.writeable = False
-        cache[key] = data
-    return cache[key]
+def _lookup(cells: pd.DataFrame, wave, unit, key) -> pd.DataFrame:
+    index = pd.MultiIndex.from_arrays([np.asarray(wave, dtype=object),
+                                       np.asarray(unit, dtype=object),
+                                       np.asarray(key, dtype=object)])
+    return cells.reindex(index)
 
 
-def _roll_wave(survey, wave: str, level: str, min_n: int,
-               published: pd.DataFrame | None) -> _Wave:
-    hierarchy = survey.hierarchy(wave)
-    responses = survey.responses
-    data = responses[responses["wave"].astype(str) == wave]
-    headcount = survey.headcount
-    if headcount is not None:
-        headcount = headcount[headcount["wave"].astype(str) == wave]
-    sums = rollup(own_sums(data, survey.instrument, hierarchy, level=level,
-                           headcount=headcount), hierarchy)
-    mean, sd = _mean_sd(sums.n, sums.s1, sums.s2)
-    pos = {u: i for i, u in enumerate(hierarchy.ids)}
-    if published is None:
-        # the privacy layer decides from the subtree counts, as for the statistics table
-        counts = pd.DataFrame({
-            "wave": wave,
-            "unit_id": np.repeat(np.asarray(hierarchy.ids, dtype=object), len(sums.keys)),
-            "key": np.tile(np.asarray(sums.keys, dtype=object), len(hierarchy.ids)),
-            "n": sums.n.reshape(-1)})
-        published = protect(counts, hierarchy, PrivacyPolicy.from_config(survey.config))
-    shown = _published_mask(published, wave, hierarchy, sums.keys, level) & (sums.n >= min_n)
-    return _Wave(wave=wave, hierarchy=hierarchy, keys=sums.keys, pos=pos, n=sums.n, mean=mean,
-                 sd=sd, s1=sums.s1, s2=sums.s2, invited=sums.invited, shown=shown)
+def _tests(frame: pd.DataFrame, one_sample: np.ndarray | None = None) -> pd.DataFrame:
+    """Welch with the FPC on both sides (one-sample against a fixed mean where asked)."""
+    test = welch_test(frame["mean"], frame["sd"], frame["n"], frame["other_mean"],
+                      frame["other_sd"], frame["other_n"], frame["invited"],
+                      frame["other_invited"])
+    if one_sample is not None and one_sample.any():
+        single = one_sample_test(frame["mean"], frame["sd"], frame["n"], frame["other_mean"],
+                                 frame["invited"])
+        test.loc[one_sample, :] = single.loc[one_sample, :].to_numpy()
+    return test
 
 
-def _published_mask(published: pd.DataFrame, wave: str, hierarchy: Hierarchy,
-                    keys: tuple[str, ...], level: str) -> np.ndarray:
-    """Units x keys: True where the protected table has a row that is not suppressed.
+def _assemble(frame: pd.DataFrame, reason: np.ndarray, one_sample=None) -> pd.DataFrame:
+    test = _tests(frame, one_sample)
+    hide = reason != ""
+    for column in ("diff", "se", "df", "t", "p", "d"):
+        values = test[column].to_numpy(dtype="float64").copy()
+        values[hide] = np.nan
+        frame[column] = values
+    for column in ("mean", "other_mean", "sd", "other_sd"):
+        frame.loc[hide, column] = np.nan
+    frame["suppressed"] = hide
+    frame["reason"] = reason
+    return frame
 
-    Rows are matched on ``wave``, ``level`` and ``key`` when the table has those columns;
-    a unit or key missing from the table counts as not published.
+
+def comparison_table(tables: Mapping[str, pd.DataFrame], config, level: str = "factor",
+                     units: Sequence[str] | None = None) -> pd.DataFrame:
+    """Every unit against the rest of its parent, its previous wave and its benchmark.
+
+    The engine reads published tables only (a release's ``factors`` or ``items``, ``units``
+    and ``benchmarks``): a comparison is made between published cells, and the rest of a
+    parent is the parent's cell minus the unit's, so a comparison shows nothing that the
+    published cells do not. Tests are raw: :func:`compare` adjusts them and words the
+    finding.
+
+    Parameters
+    ----------
+    tables
+        ``units``, ``factors`` or ``items``, and ``benchmarks`` (may be empty).
+    config
+        The survey's settings (``waves``, ``benchmark_by``).
+    level
+        ``factor`` or ``item`` (no benchmarks at item level).
+    units
+        Only these units (default: every unit).
+
+    Returns
+    -------
+    DataFrame
+        ``wave, unit_id, against, level, key, mean, other_mean, n, other_n, invited,
+        other_invited, other_id, other_wave, sd, other_sd, diff, se, df, t, p, d, suppressed,
+        reason`` (see :func:`compare`; ``reason`` one of :data:`COMPARE_REASONS`).
     """
-    if "unit_id" not in published.columns or "suppressed" not in published.columns:
-        raise UsageError("published must be the protected statistics table with unit_id and "
-                         "suppressed columns (workbench.stats.stats_table)")
-    table = published
-    if "wave" in table.columns:
-        table = table[table["wave"].astype(str) == wave]
-    if "level" in table.columns:
-        table = table[table["level"].astype(str) == level]
-    ok = ~table["suppressed"].astype("boolean").fillna(True).to_numpy(dtype=bool)
-    unit_ids = table["unit_id"].astype(str).to_numpy()
-    if "key" in table.columns:
-        frame = pd.DataFrame({"unit_id": unit_ids, "key": table["key"].astype(str).to_numpy(),
-                              "ok": ok})
-        # a (unit, key) is published when every row of it is unsuppressed
-        good = frame.groupby(["unit_id", "key"])["ok"].all()
-        index = pd.MultiIndex.from_product([hierarchy.ids, keys])
-        found = good.reindex(index, fill_value=False).to_numpy(dtype=bool)
-        return found.reshape(len(hierarchy.ids), len(keys))
-    good = pd.Series(ok).groupby(unit_ids).all()
-    found = good.reindex(list(hierarchy.ids), fill_value=False).to_numpy(dtype=bool)
-    return np.repeat(found[:, None], len(keys), axis=1)
+    name = {"factor": "factors", "item": "items"}[level]
+    stats = tables[name]
+    hierarchy = tables["units"]
+    if units is not None:
+        wanted = set(units)
+        hierarchy = hierarchy.loc[hierarchy["unit_id"].isin(wanted)]
+    keys = pd.unique(stats["key"].astype(str))
+    cells = _cells(stats)
+    base = hierarchy[["wave", "unit_id", "parent_id"]].astype(str)
+    grid = base.loc[base.index.repeat(len(keys))].reset_index(drop=True)
+    grid["key"] = np.tile(keys, len(base))
+    own = _lookup(cells, grid["wave"], grid["unit_id"], grid["key"])
+    frames = []
+
+    def start(against: str) -> pd.DataFrame:
+        frame = pd.DataFrame({"wave": grid["wave"], "unit_id": grid["unit_id"],
+                              "against": against, "level": level, "key": grid["key"],
+                              "mean": own["mean"].to_numpy(), "n": own["n"].to_numpy(),
+                              "invited": own["invited"].to_numpy(),
+                              "sd": own["sd"].to_numpy()})
+        return frame
+
+    unit_hidden = own["n"].isna().to_numpy()
+
+    # against the rest of the parent
+    child = (grid["parent_id"] != "").to_numpy()
+    frame = start("parent").loc[child].reset_index(drop=True)
+    parent = _lookup(cells, grid["wave"][child], grid["parent_id"][child], grid["key"][child])
+    n, mean, sd = _rest(parent["n"], parent["mean"], parent["sd"], frame["n"], frame["mean"],
+                        frame["sd"])
+    frame["other_mean"], frame["other_n"], frame["other_sd"] = mean, n, sd
+    frame["other_invited"] = parent["invited"].to_numpy() - frame["invited"].to_numpy()
+    frame["other_id"] = grid["parent_id"][child].to_numpy()
+    frame["other_wave"] = frame["wave"]
+    reason = np.select([unit_hidden[child], parent["n"].isna().to_numpy(), n == 0],
+                       ["unit_suppressed", "parent_suppressed", "no_rest"], "")
+    frames.append(_assemble(frame, reason))
+
+    # against the previous wave
+    waves = list(config.waves)
+    before = {w: waves[i - 1] for i, w in enumerate(waves) if i > 0}
+    later = grid["wave"].map(before).notna().to_numpy()
+    if later.any():
+        frame = start("previous").loc[later].reset_index(drop=True)
+        earlier = grid["wave"][later].map(before).to_numpy()
+        then = _lookup(cells, earlier, frame["unit_id"], frame["key"])
+        existed = pd.MultiIndex.from_arrays([earlier, frame["unit_id"].to_numpy()]).isin(
+            pd.MultiIndex.from_frame(tables["units"][["wave", "unit_id"]].astype(str)))
+        frame["other_mean"], frame["other_n"] = then["mean"].to_numpy(), then["n"].to_numpy()
+        frame["other_sd"], frame["other_invited"] = then["sd"].to_numpy(), \
+            then["invited"].to_numpy()
+        frame["other_id"], frame["other_wave"] = frame["unit_id"], earlier
+        reason = np.select([unit_hidden[later], ~existed, then["n"].isna().to_numpy()],
+                           ["unit_suppressed", "not_in_previous", "previous_suppressed"], "")
+        frames.append(_assemble(frame, reason))
+
+    # against the benchmark
+    benchmarks = tables.get("benchmarks")
+    if level == "factor" and benchmarks is not None and len(benchmarks):
+        frame = start("benchmark")
+        bench = benchmarks.assign(wave=benchmarks["wave"].astype(str),
+                                  benchmark=benchmarks["benchmark"].astype(str),
+                                  factor=benchmarks["factor"].astype(str))
+        bench = bench.drop_duplicates(["wave", "benchmark", "factor"]).set_index(
+            ["wave", "benchmark", "factor"])
+        by = getattr(config, "benchmark_by", None)
+        kind = hierarchy[by].fillna("").astype(str).to_numpy() if by and by in \
+            hierarchy.columns else np.full(len(hierarchy), "")
+        kind = np.repeat(kind, len(keys))
+        mine = bench.reindex(pd.MultiIndex.from_arrays([frame["wave"], kind, frame["key"]]))
+        common = bench.reindex(pd.MultiIndex.from_arrays([frame["wave"],
+                                                          np.full(len(frame), "all"),
+                                                          frame["key"]]))
+        has_own = mine["mean"].notna().to_numpy()
+        chosen = pd.DataFrame(np.where(has_own[:, None], mine.to_numpy(dtype=object),
+                                       common.to_numpy(dtype=object)), columns=bench.columns)
+        for column in ("sd", "n"):
+            if column not in chosen.columns:
+                chosen[column] = np.nan
+        frame["other_mean"] = pd.to_numeric(chosen["mean"]).to_numpy(dtype="float64")
+        frame["other_sd"] = pd.to_numeric(chosen["sd"]).to_numpy(dtype="float64")
+        frame["other_n"] = pd.to_numeric(chosen["n"]).round().to_numpy(dtype="float64")
+        frame["other_invited"] = np.nan
+        frame["other_id"] = np.where(has_own, kind, np.where(common["mean"].notna(), "all",
+                                                            ""))
+        frame["other_wave"] = frame["wave"]
+        one_sample = ~(np.isfinite(frame["other_sd"]) & (frame["other_n"] > 1)).to_numpy()
+        reason = np.select([unit_hidden, frame["other_id"].to_numpy() == ""],
+                           ["unit_suppressed", "no_benchmark"], "")
+        frames.append(_assemble(frame, reason, one_sample))
+
+    out = pd.concat(frames, ignore_index=True)
+    return out.loc[:, list(_RAW_COLUMNS)]
 
 
 # --------------------------------------------------------------------------------------------
 # Checks of the arguments
 
 
-def _check_wave(survey, wave) -> str:
+def _check_wave(source, wave) -> str:
     if wave is None:
-        return survey.waves[-1]
+        return source.waves[-1]
     label = str(wave)
-    if label not in survey.waves:
+    if label not in source.waves:
         raise UsageError(f"wave {label!r} is not in survey.yaml; the waves are "
-                         f"{', '.join(survey.waves)}")
+                         f"{', '.join(source.waves)}")
     return label
 
 
@@ -430,15 +511,24 @@ def _parent_of(hierarchy: Hierarchy, unit: str, against: str) -> str:
 # The comparison table
 
 
-def compare(survey, unit: str, against: str, wave: str | None = None, threshold: float = 0.2,
+def _raw(release, level: str, units: Sequence[str] | None = None) -> pd.DataFrame:
+    """The engine's raw tests: the release's own at factor level, computed for items."""
+    if level == "factor" and len(release.tables.get("comparisons", ())):
+        return release.tables["comparisons"]
+    key = ("comparisons", level, None if units is None else tuple(sorted(units)))
+    return release.memo(key, lambda: comparison_table(release.tables, release.config, level,
+                                                      units))
+
+
+def compare(release, unit: str, against: str, wave: str | None = None, threshold: float = 0.2,
             adjust: str | None = None, lang: str = "nb", level: str = "factor",
-            published: pd.DataFrame | None = None, alpha: float = ALPHA) -> pd.DataFrame:
+            alpha: float = ALPHA) -> pd.DataFrame:
     """Test a unit against the rest of its parent, its previous wave, a benchmark or siblings.
 
     Parameters
     ----------
-    survey
-        A loaded :class:`workbench.survey.Survey`.
+    release
+        A :class:`workbench.release.Release` (or a dataset or release folder).
     unit
         The unit id (its whole subtree is one group).
     against
@@ -458,12 +548,7 @@ def compare(survey, unit: str, against: str, wave: str | None = None, threshold:
     lang
         Language of ``verdict`` (``nb`` or ``en``).
     level
-        ``factor`` (person factor scores) or ``item`` (answers to each item as given).
-    published
-        A protected statistics table (:func:`workbench.stats.stats_table`) covering the waves
-        compared, when it was cut differently from the default; units suppressed there are
-        not compared, and units missing from it count as suppressed. Default: protect the
-        wave's counts with :func:`workbench.privacy.protect` and the survey's policy.
+        ``factor`` (person factor scores) or ``item`` (answers to each item).
     alpha
         Significance level for the adjusted p (default 0.05).
 
@@ -471,31 +556,35 @@ def compare(survey, unit: str, against: str, wave: str | None = None, threshold:
     -------
     DataFrame
         One row per key (per sibling and key for ``siblings``), columns ``wave, unit_id,
-        against, key, mean, other_mean, diff, p, p_adj, d, verdict``, then ``label, n,
-        other_n, other_id, other_wave, invited, other_invited, se, df, t, adjust, finding,
-        suppressed, reason, verdict_nb, verdict_en``:
+        against, key, mean, other_mean, diff, ci_low, ci_high, p, p_adj, d, finding,
+        verdict``, then ``label, n, other_n, other_id, other_wave, invited, other_invited,
+        se, df, t, adjust, suppressed, reason, verdict_nb, verdict_en``:
 
         - ``mean``, ``n``, ``invited``: the unit's subtree; ``other_*``: the other side (the
           rest of the parent, the unit in ``other_wave``, or the benchmark); ``other_id`` =
           the parent, the unit, or the benchmark id;
-        - ``diff`` = mean - other_mean; ``se``, ``df``, ``t``: Welch with the FPC (one-sample
-          t for a benchmark without sd and n); ``p`` two-sided, ``p_adj`` adjusted by the
-          method in ``adjust``;
-        - ``d``: diff over the pooled sd sqrt(((n1-1) s1^2 + (n2-1) s2^2)/(n1 + n2 - 2))
-          (Cohen's d); for a one-sample test diff over the unit's sd;
+        - ``diff`` = mean - other_mean with its 95% interval ``ci_low .. ci_high``
+          (diff +- t(0.975, df) x se); ``se``, ``df``, ``t``: Welch with the FPC on both
+          sides (one-sample t for a benchmark without sd and n); ``p`` two-sided, ``p_adj``
+          adjusted by the method in ``adjust``;
+        - ``d``: diff over the pooled sd (Cohen's d); for a one-sample test diff over the
+          unit's sd;
         - ``finding``: ``higher``/``lower`` (real: p_adj < alpha and |diff| >= threshold),
           ``small``, ``unclear``, ``suppressed`` or ``no_benchmark``; ``verdict`` its plain
-          text in ``lang``; ``verdict_nb``, ``verdict_en`` both languages;
-        - ``suppressed`` True (with a ``reason``) where a side is not published: mean ..
-          d are then empty.
+          text in ``lang``;
+        - ``suppressed`` True (with a ``reason``) where a side is not published: the
+          statistics are then empty.
 
     Raises
     ------
     UsageError
         Unknown unit, wave, ``against``, ``level``, ``lang`` or ``adjust``; the root against
-        its parent; no previous wave; a unit that did not exist in the previous wave; no
-        benchmarks.
+        its parent; no previous wave; no benchmarks.
     """
+    from workbench.release import Release, open_release
+
+    if not isinstance(release, Release):
+        release = open_release(release)
     if against not in AGAINST:
         raise UsageError(f"against {against!r} is not known; use one of {', '.join(AGAINST)}")
     if level not in ("factor", "item"):
@@ -512,207 +601,72 @@ def compare(survey, unit: str, against: str, wave: str | None = None, threshold:
     if not (0 < alpha < 1):
         raise UsageError(f"alpha must lie between 0 and 1, got {alpha!r}")
     method = _adjust_method(adjust or ("fdr_bh" if against == "siblings" else "holm"))
-    wave = _check_wave(survey, wave)
-    hierarchy = survey.hierarchy(wave)
+    wave = _check_wave(release, wave)
+    hierarchy = release.hierarchy(wave)
     unit = _check_unit(hierarchy, unit, wave)
-    min_n = survey.config.min_n
     if against == "benchmark" and level != "factor":
         raise UsageError("benchmarks are given per factor; compare against the benchmark with "
                          "level='factor'")
-
-    if against == "parent":
+    if against == "previous" and release.waves.index(wave) == 0:
+        raise UsageError(f"wave {wave} is the first wave in survey.yaml; there is no previous "
+                         "wave to compare with")
+    if against == "benchmark" and release.benchmarks is None:
+        raise UsageError("this survey has no benchmarks: add a benchmarks file (wave, benchmark, "
+                         "factor, mean) and name it under 'benchmarks' in survey.yaml")
+    if against in ("parent", "siblings"):
         parent = _parent_of(hierarchy, unit, against)
-        data = _wave_data(survey, wave, level, min_n, published)
-        rows = [_against_rest(data, unit, parent, min_n, against)]
-    elif against == "siblings":
-        parent = _parent_of(hierarchy, unit, against)
-        data = _wave_data(survey, wave, level, min_n, published)
-        siblings = [c for c in hierarchy.children(parent) if data.shown[data.pos[c]].any()]
-        rows = [_against_rest(data, s, parent, min_n, against) for s in siblings]
-    elif against == "previous":
-        rows = [_against_previous(survey, unit, wave, level, min_n, published)]
+        members = list(hierarchy.children(parent)) if against == "siblings" else [unit]
     else:
-        rows = [_against_benchmark(survey, unit, wave, min_n, published)]
+        members = [unit]
+    raw = _raw(release, level, None if level == "factor" else members)
+    kind = "parent" if against == "siblings" else against
+    table = raw.loc[(raw["wave"] == wave) & (raw["against"] == kind) &
+                    raw["unit_id"].isin(members)]
+    if against == "siblings":
+        table = table.loc[table.groupby("unit_id")["suppressed"].transform("all").eq(False) |
+                          (table["unit_id"] == unit)]
+    table = table.copy().reset_index(drop=True)
+    table["against"] = against
+    return _finish(release, table, against, method, threshold, alpha, lang, level)
 
-    table = pd.concat(rows, ignore_index=True) if rows else _empty()
+
+def _finish(release, table: pd.DataFrame, against: str, method: str, threshold: float,
+            alpha: float, lang: str, level: str) -> pd.DataFrame:
+    """Adjust, bound and word the raw tests of one comparison."""
     table["p_adj"] = adjust_pvalues(table["p"].to_numpy(dtype="float64"), method)
     table["adjust"] = method
+    with np.errstate(invalid="ignore"):
+        half = st.t.ppf(0.975, table["df"].to_numpy(dtype="float64")) * \
+            table["se"].to_numpy(dtype="float64")
+    table["ci_low"] = table["diff"] - half
+    table["ci_high"] = table["diff"] + half
     found = classify(table["diff"].to_numpy(dtype="float64"),
                      table["p_adj"].to_numpy(dtype="float64"), threshold, alpha)
-    table["finding"] = np.where(table["finding"] == "no_benchmark", "no_benchmark", found)
-    texts = {code: [verdict_text(f, against, o, code)
-                    for f, o in zip(table["finding"], table[f"_other_{code}"])]
-             for code in ("nb", "en")}
-    table["verdict_nb"] = texts["nb"]
-    table["verdict_en"] = texts["en"]
+    found = np.where(table["reason"] == "no_benchmark", "no_benchmark", found)
+    table["finding"] = found
+    for code in ("nb", "en"):
+        table[f"verdict_{code}"] = [
+            verdict_text(f, against, _other_name(release, against, o, w, code), code)
+            for f, o, w in zip(table["finding"], table["other_id"], table["other_wave"])]
     table["verdict"] = table[f"verdict_{lang}"]
-    labels = _labels(survey.instrument, level, lang)
-    table["label"] = table["key"].map(labels)
+    table["label"] = table["key"].map(_labels(release.instrument, level, lang))
     columns = [*COMPARE_COLUMNS, *EXTRA_COLUMNS]
     table = table.loc[:, columns].reset_index(drop=True)
-    table["other_n"] = table["other_n"].round()  # a benchmark's n may be stored as 1.2e5
     return table.astype({"wave": "str", "unit_id": "str", "against": "str", "key": "str",
                          "n": "Int64", "other_n": "Int64", "other_id": "str",
                          "other_wave": "str", "suppressed": "bool"})
+
+
+def _other_name(release, against: str, other: str, wave: str, lang: str) -> str:
+    if against in ("parent", "siblings"):
+        hierarchy = release.hierarchy(wave)
+        return hierarchy.name(other, lang) if other in hierarchy else other
+    if against == "previous":
+        return str(wave)
+    return str(other)
 
 
 def _labels(instrument, level: str, lang: str) -> dict[str, str]:
     if level == "factor":
         return {f.id: f.name(lang) for f in instrument.factors}
     return {i.id: i.text(lang) for i in instrument.items}
-
-
-def _empty() -> pd.DataFrame:
-    names = ["wave", "unit_id", "against", "key", "mean", "other_mean", "diff", "p", "d", "n",
-             "other_n", "other_id", "other_wave", "invited", "other_invited", "se", "df", "t",
-             "finding", "suppressed", "reason", "_other_nb", "_other_en"]
-    return pd.DataFrame({c: pd.Series(dtype="float64" if c in ("mean", "other_mean", "diff",
-                                                                "p", "d", "se", "df", "t",
-                                                                "invited", "other_invited")
-                                      else "object") for c in names})
-
-
-def _frame(wave: str, unit: str, against: str, keys, mean, n, invited, other_mean, other_n,
-           other_invited, other_id, other_wave: str, other_label: dict,
-           test: pd.DataFrame, reason: np.ndarray) -> pd.DataFrame:
-    """Assemble rows; blank every statistic where ``reason`` is set (a side is hidden).
-
-    ``other_label`` names the other side in the verdicts: ``{"nb": ..., "en": ...}``.
-    """
-    hide = reason != ""
-    size = len(keys)
-
-    def blank(values) -> np.ndarray:
-        values = np.broadcast_to(np.asarray(values, dtype="float64"), (size,)).copy()
-        values[hide] = np.nan
-        return values
-
-    return pd.DataFrame({
-        "wave": wave, "unit_id": unit, "against": against, "key": list(keys),
-        "mean": blank(mean), "other_mean": blank(other_mean), "diff": blank(test["diff"]),
-        "p": blank(test["p"]), "d": blank(test["d"]),
-        "n": np.broadcast_to(np.asarray(n, dtype="float64"), (size,)),
-        "other_n": np.broadcast_to(np.asarray(other_n, dtype="float64"), (size,)),
-        "other_id": other_id, "other_wave": other_wave,
-        "invited": np.broadcast_to(np.asarray(invited, dtype="float64"), (size,)),
-        "other_invited": np.broadcast_to(np.asarray(other_invited, dtype="float64"), (size,)),
-        "se": blank(test["se"]), "df": blank(test["df"]), "t": blank(test["t"]),
-        "finding": "", "suppressed": hide, "reason": reason,
-        "_other_nb": other_label["nb"], "_other_en": other_label["en"],
-    })
-
-
-def _reasons(size: int, *conditions: tuple[np.ndarray, str]) -> np.ndarray:
-    """The first reason whose condition holds, per key ('' = nothing hidden)."""
-    reason = np.full(size, "", dtype=object)
-    for condition, text in reversed(conditions):
-        reason = np.where(np.broadcast_to(condition, (size,)), text, reason)
-    return reason.astype(object)
-
-
-def _hidden(data: _Wave, unit: str, min_n: int, side: str) -> list[tuple[np.ndarray, str]]:
-    """Why ``unit`` may not be shown in ``data``'s wave: too few persons, or suppressed."""
-    i = data.pos[unit]
-    return [(data.n[i] < min_n, f"{side}_too_few: {unit} has fewer than {min_n} persons with "
-                                f"a value in {data.wave}"),
-            (~data.shown[i], f"{side}_suppressed: {unit} is suppressed in {data.wave} so that "
-                             "no hidden group can be derived")]
-
-
-def _against_rest(data: _Wave, unit: str, parent: str, min_n: int,
-                  against: str) -> pd.DataFrame:
-    u, p = data.pos[unit], data.pos[parent]
-    rest_n, rest_mean, rest_sd, rest_invited = data.rest(unit, parent)
-    test = welch_test(data.mean[u], data.sd[u], data.n[u], rest_mean, rest_sd, rest_n,
-                      data.invited[u], rest_invited)
-    reason = _reasons(
-        len(data.keys),
-        *_hidden(data, unit, min_n, "unit"),
-        (~data.shown[p], f"parent_suppressed: {parent} is suppressed"),
-        (rest_n == 0, f"no_rest: {unit} is all of {parent}"),
-        (rest_n < min_n, f"rest_too_few: the rest of {parent} has fewer than {min_n} persons "
-                         "with a value"),
-    )
-    names = {code: data.hierarchy.name(parent, code) for code in ("nb", "en")}
-    return _frame(data.wave, unit, against, data.keys, data.mean[u], data.n[u],
-                  data.invited[u], rest_mean, rest_n, rest_invited, parent, data.wave, names,
-                  test, reason)
-
-
-def _against_previous(survey, unit: str, wave: str, level: str, min_n: int,
-                      published: pd.DataFrame | None) -> pd.DataFrame:
-    index = survey.waves.index(wave)
-    if index == 0:
-        raise UsageError(f"wave {wave} is the first wave in survey.yaml; there is no previous "
-                         "wave to compare with")
-    before = survey.waves[index - 1]
-    if unit not in survey.hierarchy(before):
-        raise UsageError(f"unit {unit!r} did not exist in wave {before} (the wave before "
-                         f"{wave}); compare it against its parent or a benchmark instead")
-    now = _wave_data(survey, wave, level, min_n, published)
-    then = _wave_data(survey, before, level, min_n, published)
-    u, v = now.pos[unit], then.pos[unit]
-    test = welch_test(now.mean[u], now.sd[u], now.n[u], then.mean[v], then.sd[v], then.n[v],
-                      now.invited[u], then.invited[v])
-    reason = _reasons(len(now.keys), *_hidden(now, unit, min_n, "unit"),
-                      *_hidden(then, unit, min_n, "previous"))
-    return _frame(wave, unit, "previous", now.keys, now.mean[u], now.n[u], now.invited[u],
-                  then.mean[v], then.n[v], then.invited[v], unit, before,
-                  {"nb": before, "en": before}, test, reason)
-
-
-def _benchmark_rows(survey, unit: str, wave: str, keys: tuple[str, ...]) -> pd.DataFrame:
-    """The benchmark row for each key: the unit's own benchmark, else ``all``."""
-    benchmarks = survey.benchmarks
-    if benchmarks is None or benchmarks.empty:
-        raise UsageError("this survey has no benchmarks: add a benchmarks file (wave, benchmark, "
-                         "factor, mean) and name it under 'benchmarks' in survey.yaml")
-    rows = benchmarks[benchmarks["wave"].astype(str) == wave]
-    if rows.empty:
-        waves = ", ".join(sorted(benchmarks["wave"].astype(str).unique()))
-        raise UsageError(f"the benchmarks file has no rows for wave {wave}; it has waves {waves}")
-    units = survey.hierarchy(wave).units.set_index("unit_id")
-    by = survey.config.benchmark_by
-    own = ""
-    if by and by in units.columns:
-        own = str(units.at[unit, by])
-    out = []
-    table = rows.assign(benchmark=rows["benchmark"].astype(str),
-                        factor=rows["factor"].astype(str)).set_index(["benchmark", "factor"])
-    for key in keys:
-        for name in (own, "all"):
-            if name and (name, key) in table.index:
-                row = table.loc[(name, key)]
-                row = row.iloc[0] if isinstance(row, pd.DataFrame) else row
-                out.append({"benchmark": name, "mean": float(row["mean"]),
-                            "sd": float(row["sd"]) if "sd" in row.index else np.nan,
-                            "n": float(row["n"]) if "n" in row.index else np.nan})
-                break
-        else:
-            out.append({"benchmark": "", "mean": np.nan, "sd": np.nan, "n": np.nan})
-    return pd.DataFrame(out)
-
-
-def _against_benchmark(survey, unit: str, wave: str, min_n: int,
-                       published: pd.DataFrame | None) -> pd.DataFrame:
-    data = _wave_data(survey, wave, "factor", min_n, published)
-    u = data.pos[unit]
-    bench = _benchmark_rows(survey, unit, wave, data.keys)
-    two_sample = (np.isfinite(bench["sd"]) & np.isfinite(bench["n"]) & (bench["n"] > 1)
-                  ).to_numpy()
-    welch = welch_test(data.mean[u], data.sd[u], data.n[u], bench["mean"], bench["sd"],
-                       bench["n"], data.invited[u], np.nan)
-    single = one_sample_test(data.mean[u], data.sd[u], data.n[u], bench["mean"],
-                             data.invited[u])
-    test = single.copy()
-    test.loc[two_sample, :] = welch.loc[two_sample, :]
-    missing = bench["benchmark"].to_numpy() == ""
-    reason = _reasons(len(data.keys), *_hidden(data, unit, min_n, "unit"))
-    names = bench["benchmark"].to_numpy(dtype=object)
-    frame = _frame(wave, unit, "benchmark", data.keys, data.mean[u], data.n[u],
-                   data.invited[u], bench["mean"], bench["n"], np.nan, names, wave,
-                   {"nb": names, "en": names}, test, reason)
-    frame.loc[missing & (reason == ""), "finding"] = "no_benchmark"
-    for column in ("mean", "other_mean", "diff", "p", "d", "se", "df", "t"):
-        frame.loc[missing, column] = np.nan
-    return frame

@@ -37,6 +37,8 @@ __all__ = [
     "builtin_instruments",
     "load_instrument",
     "parse_instrument",
+    "instrument_text",
+    "parse_instrument_text",
 ]
 
 LANGUAGES = ("nb", "en")
@@ -210,6 +212,34 @@ def load_instrument(ref: str | Path, base: Path | None = None) -> Instrument:
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InstrumentError(f"{path}: not a readable YAML instrument file ({exc})") from None
     return parse_instrument(data, source=str(path))
+
+
+def instrument_text(ref: str | Path, base: Path | None = None) -> str:
+    """The YAML text of a built-in instrument (by id) or an instrument file (by path).
+
+    A release keeps this text beside its tables, so that what it publishes can be labelled
+    without the dataset folder.
+    """
+    ref_str = str(ref)
+    if ref_str in builtin_instruments():
+        resource = resources.files("workbench") / "instruments" / f"{ref_str}.yaml"
+        return resource.read_text(encoding="utf-8")
+    path = Path(ref_str)
+    if base is not None and not path.is_absolute():
+        path = base / path
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InstrumentError(f"instrument {ref_str!r}: cannot read {path} ({exc})") from None
+
+
+def parse_instrument_text(text: str, source: str = "instrument") -> Instrument:
+    """An instrument from its YAML text (as :func:`instrument_text` gives it)."""
+    try:
+        data = yaml.load(text, Loader=_LOADER)
+    except yaml.YAMLError as exc:
+        raise InstrumentError(f"{source}: not a readable YAML instrument ({exc})") from None
+    return parse_instrument(data, source=source)
 
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -1,24 +1,50 @@
-"""Privacy: decide which cells of a statistics table may be published, and check a table.
+"""Privacy: one joint decision for everything a wave publishes, and an attacker-style audit.
 
-Every number that reaches a person passes through :func:`protect` (DESIGN.md, Privacy
-rules). It takes the raw statistics of one wave and one level (factor or item) for every unit
-of the hierarchy and marks the cells that may not be shown:
+The model (DESIGN.md, privacy rules)
+------------------------------------
+Every number the workbench publishes is a statistic of a *cell*: the persons of one *block*
+in a unit's subtree, or in one background group of a unit. A block is a population together
+with everything measured on it:
 
-1. *Primary*: a cell with fewer than ``min_n`` persons (``n``) is suppressed.
-2. *Complement*: the published subtree totals of one key form a laminar family (two units
-   are nested or disjoint), so the only sets anyone can isolate by subtracting published
-   numbers are unions of *atoms*: for a published unit P, atom(P) = P minus its nearest
-   published descendants. Every atom must hold 0 or at least ``min_n`` persons; while an
-   atom holds 1 .. min_n - 1, its smallest nearest published descendant is suppressed too.
-3. *Consistency*: a unit suppressed for one key is suppressed for every key of the table.
-4. *Groups* (a background variable such as gender): only at the hierarchy levels of
-   ``background_levels``; each group at least ``min_n``, and the unit total minus the
-   published groups (persons with another or an empty value) 0 or at least ``min_n``.
-   When nested levels are allowed, a unit below another unit that shows the groups shows
-   none, not even their counts.
+- a **factor block**: the persons with a score on the factor. Its keys are the factor and its
+  items, and each item counts only the scored persons who answered it (one population per
+  factor), so the factor's distribution is exactly the sum of its items' distributions and
+  no table counts someone another table leaves out;
+- an **extra-question block**: the persons who answered the question (a question asked only
+  of some, such as the usefulness of an appraisal, is published only where the question it
+  depends on is);
+- the **respondents block**: everyone who answered at all (answers and response rates).
 
-:func:`audit` checks any published table from its published ``n`` alone (what an outsider
-has) and lists what an attacker could isolate.
+Values of different blocks are different numbers (another factor's scores, another
+question's codes), so subtracting across blocks compares counts of persons at most, never
+what anyone answered. Within a block one decision covers every key: a cell is published for
+the factor and all its items, or not at all. The published unit cells of a key then form a
+laminar family (two subtrees are nested or disjoint), and every linear combination of them
+is a combination of *atoms*: for a published unit P, atom(P) = P minus its nearest published
+descendants. Nobody can isolate a smaller set of persons than an atom.
+
+Rules, per wave and block:
+
+1. *Primary*: a cell is published only when its block's lead key has at least ``min_n``
+   persons and every key has 0 or at least ``min_n`` (a factor with an item that only 3
+   scored persons answered is hidden as a whole).
+2. *Complement*: every atom of every key holds 0 or at least ``min_n`` persons.
+3. *Least loss*: while an atom is too small, one of its nearest published descendants is
+   hidden (its atom joins P's), the cheapest that makes progress: the smallest, and for a
+   unit of 20 or more answers the cost grows with the number of blocks that already hide
+   it, so that protecting a parent's few own members costs a large child one factor here
+   and another there instead of its whole report; hiding it in every factor block costs
+   most of all. A unit's own cell is never hidden to protect its members: hiding is
+   always of a descendant, never of the unit the leader reports on.
+4. *Groups* (gender, position, ...): only at the hierarchy levels of ``background_levels``,
+   at the upper unit when nested levels are allowed; each group needs the rule 1 counts,
+   and the unit total minus the published groups (persons with another or an empty value)
+   must hold 0 or at least ``min_n`` persons for every key; the smallest group goes first.
+5. A hidden cell shows no statistic and no count (only its headcount ``invited``).
+
+:func:`audit` is the attacker: it reads only published tables (what anyone has), and lists
+every set of fewer than ``min_n`` persons that subtracting published numbers can isolate,
+within and across tables.
 
 Examples
 --------
@@ -30,8 +56,8 @@ Examples
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -40,28 +66,35 @@ from workbench.errors import UsageError
 from workbench.org import Hierarchy
 from workbench.survey import MIN_N_DEFAULT, MIN_N_FLOOR
 
-__all__ = ["PrivacyPolicy", "protect", "audit", "check_background", "REASONS", "AUDIT_COLUMNS",
-           "VALUE_COLUMNS", "COUNT_COLUMNS", "value_columns"]
+__all__ = ["PrivacyPolicy", "Block", "GroupCounts", "Decision", "decide", "audit",
+           "check_background", "REASONS", "AUDIT_COLUMNS", "VALUE_COLUMNS", "COUNT_COLUMNS",
+           "value_columns", "LARGE_UNIT"]
 
-#: ``reason`` codes of :func:`protect` ("" = published). ``background_level``: group rows of a
-#: unit below another unit that shows the groups (protect refuses group rows at levels the
-#: policy does not allow: UsageError).
+#: ``reason`` codes ("" = published): ``no_answers`` nobody in the cell, ``min_n`` fewer than
+#: ``min_n`` persons (for some key of the block), ``complement`` hidden so that no subtraction
+#: reveals a smaller group, ``background_level`` group rows of a unit below another unit that
+#: shows the groups, or of a unit whose own cell is hidden.
 REASONS = ("min_n", "no_answers", "complement", "background_level")
 
 #: Columns of :func:`audit`'s result.
-AUDIT_COLUMNS = ("wave", "key", "unit_id", "group", "check", "n", "detail")
+AUDIT_COLUMNS = ("wave", "table", "key", "unit_id", "group", "check", "n", "detail")
 
-#: Statistics a suppressed row leaves empty (plus every ``pct_k``); ``n`` and ``invited`` stay.
-VALUE_COLUMNS = ("mean", "sd", "se", "ci_low", "ci_high", "moe", "top_box")
+#: Statistics a hidden row leaves empty (plus every ``pct_<point>``).
+VALUE_COLUMNS = ("mean", "sd", "se", "ci_low", "ci_high", "moe", "top_box", "rwg")
 
-#: Counts removed as well from group rows below a unit that shows the groups.
-COUNT_COLUMNS = ("n", "invited", "answers")
+#: Counts a hidden row leaves empty too.
+COUNT_COLUMNS = ("n", "answers")
 
-_OTHER = "(other)"
+#: A unit with at least this many answers is one a leader reports on: rule 3 spreads its
+#: loss over blocks and hides it wholly only when nothing else can protect the same persons.
+LARGE_UNIT = 20
+
+#: How much each earlier hiding of a large unit adds to its cost (rule 3), per block.
+_SPREAD = 3.0
 
 
 def value_columns(table: pd.DataFrame) -> list[str]:
-    """The columns of ``table`` that a suppressed row leaves empty (mean .. top_box)."""
+    """The columns of ``table`` that a hidden row leaves empty (mean .. top_box, rwg)."""
     return [c for c in table.columns if c in VALUE_COLUMNS or str(c).startswith("pct_")]
 
 
@@ -151,610 +184,617 @@ def check_background(hierarchy: Hierarchy, unit_id: str, by: str | None,
                          f"privacy.background_levels in survey.yaml")
 
 
+
 # --------------------------------------------------------------------------------------------
 # The tree as arrays
 
 
 @dataclass(frozen=True, eq=False)
-class _Tree:
-    """Parent positions (``-1`` for the root) and units per depth, in ``hierarchy.ids`` order."""
+class Tree:
+    """Parent positions (``-1`` for the root), depths and units per depth, in hierarchy order."""
 
     index: pd.Index
     parent: np.ndarray
     level: np.ndarray
     by_level: tuple[np.ndarray, ...]  # depth 1, 2, ...: positions of the units at that depth
 
+    @classmethod
+    def of(cls, hierarchy: Hierarchy) -> "Tree":
+        index = pd.Index(hierarchy.units["unit_id"])
+        parent = index.get_indexer(hierarchy.units["parent_id"])  # "" (the root) -> -1
+        level = hierarchy.units["level"].to_numpy(dtype=np.int64)
+        depth = int(level.max()) if len(level) else 0
+        by_level = tuple(np.flatnonzero(level == d) for d in range(1, depth + 1))
+        return cls(index=index, parent=parent, level=level, by_level=by_level)
 
-def _tree(hierarchy: Hierarchy) -> _Tree:
-    index = pd.Index(hierarchy.units["unit_id"])
-    parent = index.get_indexer(hierarchy.units["parent_id"])  # "" (the root) -> -1
-    level = hierarchy.units["level"].to_numpy(dtype=np.int64)
-    depth = int(level.max()) if len(level) else 0
-    by_level = tuple(np.flatnonzero(level == d) for d in range(1, depth + 1))
-    return _Tree(index=index, parent=parent, level=level, by_level=by_level)
+    def nearest_published(self, pub: np.ndarray) -> np.ndarray:
+        """Nearest published proper ancestor of every unit (-1: none); ``pub`` is (units,)."""
+        npa = np.full(len(pub), -1, dtype=np.int64)
+        for idx in self.by_level:
+            p = self.parent[idx]
+            npa[idx] = np.where(pub[p], p, npa[p])
+        return npa
+
+    def below(self, claims: np.ndarray) -> np.ndarray:
+        """Per unit: some strict ancestor has ``claims`` true."""
+        out = np.zeros(len(claims), dtype=bool)
+        for idx in self.by_level:
+            p = self.parent[idx]
+            out[idx] = claims[p] | out[p]
+        return out
 
 
-def _nearest_published(tree: _Tree, pub: np.ndarray) -> np.ndarray:
-    """Nearest published proper ancestor of every unit, per column (-1: none).
-
-    ``pub`` is (units x columns); one vectorised step per depth, top down.
-    """
-    npa = np.full(pub.shape, -1, dtype=np.int64)
-    for idx in tree.by_level:
-        p = tree.parent[idx]
-        npa[idx] = np.where(pub[p], p[:, None], npa[p])
-    return npa
-
-
-def _atoms(n: np.ndarray, pub: np.ndarray, npa: np.ndarray) -> np.ndarray:
+def atoms(n: np.ndarray, pub: np.ndarray, npa: np.ndarray) -> np.ndarray:
     """atom(P) = n_P minus the n of the published units whose nearest published ancestor is P.
 
-    (units x columns); 0 where P is not published.
+    ``n`` is (units x keys), ``pub`` and ``npa`` (units,); 0 where P is not published.
     """
-    units, cols = n.shape
     inner = pub & (npa >= 0)
-    flat = (npa * cols + np.arange(cols))[inner]
-    taken = np.bincount(flat, weights=n[inner], minlength=units * cols).reshape(units, cols)
-    return np.where(pub, n - taken, 0.0)
+    taken = np.zeros(n.shape)
+    np.add.at(taken, npa[inner], n[inner])
+    return np.where(pub[:, None], n - taken, 0.0)
 
 
-def _complement(n: np.ndarray, pub: np.ndarray, tree: _Tree, min_n: int) -> np.ndarray:
-    """Rule 2: suppress further until every atom holds 0 or at least ``min_n`` persons.
-
-    Each round handles every bad atom of every column at once: for a published P whose atom
-    holds 1 .. min_n - 1, the smallest nearest published descendant D is suppressed, which
-    moves atom(D) into atom(P) and D's nearest published descendants up to P. A D whose atom
-    is empty (D is exactly the sum of its published descendants) is taken last: hiding it
-    changes no atom, since anyone can add its parts up again. Every round suppresses at
-    least one cell, so the loop ends; at worst every descendant of P is hidden and
-    atom(P) = n_P >= min_n.
-    """
-    pub = pub.copy()
-    cols = n.shape[1]
-    while True:
-        npa = _nearest_published(tree, pub)
-        atom = _atoms(n, pub, npa)
-        bad = pub & (atom > 0) & (atom < min_n)
-        if not bad.any():
-            return pub
-        rows, ks = np.nonzero(pub & (npa >= 0))
-        anc = npa[rows, ks]
-        under_bad = bad[anc, ks]
-        rows, ks, anc = rows[under_bad], ks[under_bad], anc[under_bad]
-        group = anc * cols + ks
-        order = np.lexsort((rows, n[rows, ks], atom[rows, ks] == 0, group))
-        head = order[np.r_[True, group[order][1:] != group[order][:-1]]]
-        pub[rows[head], ks[head]] = False
-        # Not reachable with consistent subtree totals (a published P without published
-        # descendants has atom(P) = n_P >= min_n), but hiding P itself is always safe.
-        alone = bad.copy()
-        alone[anc, ks] = False
-        pub[alone] = False
+def _deficit(atom: np.ndarray, min_n: int) -> np.ndarray:
+    """How far each row's atoms are from safe: sum of min_n - a over keys with 0 < a < min_n."""
+    small = (atom > 0) & (atom < min_n)
+    return np.where(small, min_n - atom, 0.0).sum(axis=-1)
 
 
 # --------------------------------------------------------------------------------------------
-# Reading the table
-
-
-def _require(table: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise UsageError(f"{what}: the table lacks the column(s) {missing}; it needs "
-                         f"{list(columns)} (a statistics table of workbench.stats)")
-
-
-def _counts(table: pd.DataFrame, column: str = "n") -> np.ndarray:
-    """The column as whole, non-negative numbers (float array), or a UsageError."""
-    values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype="float64",
-                                                                     na_value=np.nan)
-    bad = ~np.isfinite(values) | (values < 0) | (values != np.round(values))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise UsageError(f"column {column!r} must hold counts of persons (0, 1, 2, ...); row "
-                         f"{i} (unit {table['unit_id'].iloc[i]!r}) has "
-                         f"{table[column].iloc[i]!r}")
-    return values
-
-
-def _flags(table: pd.DataFrame) -> np.ndarray:
-    """Rows already marked suppressed (False when there is no ``suppressed`` column)."""
-    if "suppressed" not in table.columns:
-        return np.zeros(len(table), dtype=bool)
-    return table["suppressed"].fillna(False).astype(bool).to_numpy()
-
-
-def _unit_positions(table: pd.DataFrame, tree: _Tree) -> np.ndarray:
-    pos = tree.index.get_indexer(table["unit_id"].astype(str))
-    if (pos < 0).any():
-        unknown = table["unit_id"].iloc[int(np.flatnonzero(pos < 0)[0])]
-        raise UsageError(f"unit {unknown!r} is not in the hierarchy; the table and the "
-                         f"hierarchy must belong to the same wave")
-    return pos
-
-
-def _group_rows(table: pd.DataFrame) -> np.ndarray:
-    """Rows that belong to a background group (``by`` is set)."""
-    if "by" not in table.columns:
-        return np.zeros(len(table), dtype=bool)
-    by = table["by"]
-    return (by.notna() & (by.astype(str) != "")).to_numpy()
-
-
-def _one_wave(table: pd.DataFrame, what: str) -> None:
-    if "wave" in table.columns and table["wave"].astype(str).nunique() > 1:
-        raise UsageError(f"{what} takes one wave at a time; the table holds waves "
-                         f"{sorted(table['wave'].astype(str).unique())}")
+# Blocks and the decision
 
 
 @dataclass(frozen=True, eq=False)
-class _Grid:
-    """A unit table as (units x keys) arrays in hierarchy order."""
+class GroupCounts:
+    """Subtree counts of the groups of one background variable, for one block.
 
-    keys: np.ndarray
+    Attributes
+    ----------
+    values
+        The variable's codes.
+    n
+        Persons of the block per unit, group and key (units x values x keys), subtree totals,
+        units in hierarchy order (only units at allowed levels are read).
+    """
+
+    values: tuple[str, ...]
     n: np.ndarray
-    prior: np.ndarray  # already marked suppressed
-    present: np.ndarray  # a row exists
-    pos: np.ndarray  # per row: unit position
-    kpos: np.ndarray  # per row: key position
 
 
-def _grid(table: pd.DataFrame, tree: _Tree, complete: bool) -> _Grid:
-    pos = _unit_positions(table, tree)
-    kpos, keys = pd.factorize(table["key"].astype(str), sort=False)
-    units, cols = len(tree.index), len(keys)
-    flat = pos * cols + kpos
-    seen = np.bincount(flat, minlength=units * cols).reshape(units, cols)
-    if (seen > 1).any():
-        u, k = np.argwhere(seen > 1)[0]
-        raise UsageError(f"unit {tree.index[u]!r} has several rows for key {keys[k]!r}; "
-                         f"protect one wave, one level and one background variable at a time")
-    if complete and (seen == 0).any():
-        u, k = np.argwhere(seen == 0)[0]
-        raise UsageError(f"unit {tree.index[u]!r} has no row for key {keys[k]!r}: the table "
-                         f"must cover every unit of the hierarchy (also units with n = 0), or "
-                         f"the complement rule cannot see what subtracting reveals")
-    n = np.zeros((units, cols))
-    n[pos, kpos] = _counts(table)
-    prior = np.zeros((units, cols), dtype=bool)
-    prior[pos, kpos] = _flags(table)
-    return _Grid(keys=np.asarray(keys), n=n, prior=prior, present=seen > 0, pos=pos,
-                 kpos=kpos)
+@dataclass(frozen=True, eq=False)
+class Block:
+    """One population and the keys measured on it (see the module text).
+
+    Attributes
+    ----------
+    name
+        E.g. ``factor:AUT``, ``extra:hours``, ``respondents``.
+    keys
+        The keys published together; the first is the lead key (the factor, the question).
+    n
+        Persons per unit and key (units x keys), subtree totals, hierarchy order.
+    groups
+        Background variable -> its group counts (only where groups are published).
+    requires
+        The name of a block whose published cells bound this one's (a question asked only
+        of some: published only where the question it depends on is).
+    kind
+        ``factor``, ``extra`` or ``respondents``; rule 3 spreads the loss over factor blocks.
+    """
+
+    name: str
+    keys: tuple[str, ...]
+    n: np.ndarray
+    groups: Mapping[str, GroupCounts] = field(default_factory=dict)
+    requires: str | None = None
+    kind: str = "factor"
+
+
+@dataclass(frozen=True, eq=False)
+class Decision:
+    """What one block publishes.
+
+    Attributes
+    ----------
+    published
+        Per unit (hierarchy order): the cell is published for every key of the block.
+    reason
+        Per unit: "" or a code of :data:`REASONS`.
+    groups
+        Background variable -> (published (units x values), reason (units x values)); group
+        cells of units where the variable is not shown have reason ``background_level``
+        (below an upper unit that shows it, or the unit's own cell hidden) or "" with
+        published False for units at levels where groups are never shown.
+    """
+
+    published: np.ndarray
+    reason: np.ndarray
+    groups: Mapping[str, tuple[np.ndarray, np.ndarray]]
+
+
+def _primary(n: np.ndarray, min_n: int) -> np.ndarray:
+    lead = n[:, 0]
+    return (lead >= min_n) & ((n >= min_n) | (n == 0)).all(axis=1)
 
 
 def _reasons(n: np.ndarray, pub: np.ndarray, min_n: int) -> np.ndarray:
-    return np.select([n == 0, n < min_n, ~pub], ["no_answers", "min_n", "complement"], "")
+    primary = _primary(n, min_n)
+    return np.select([pub, n[:, 0] == 0, ~primary], ["", "no_answers", "min_n"],
+                     "complement").astype(object)
 
 
-# --------------------------------------------------------------------------------------------
-# Unit tables
+def _complement(tree: Tree, n: np.ndarray, pub: np.ndarray, min_n: int,
+                cost: np.ndarray, movable: np.ndarray) -> np.ndarray:
+    """Rules 2 and 3: hide cells until every atom of every key is 0 or >= min_n.
 
-
-def _protect_units(table: pd.DataFrame, tree: _Tree, min_n: int) -> tuple[np.ndarray, ...]:
-    """Suppressed flags and reasons per row of an ungrouped table."""
-    grid = _grid(table, tree, complete=True)
-    n = grid.n
-    own = n.copy()
-    np.subtract.at(own, tree.parent[tree.parent >= 0], n[tree.parent >= 0])
-    if (own < 0).any():
-        u, k = np.argwhere(own < 0)[0]
-        raise UsageError(f"unit {tree.index[u]!r}, key {grid.keys[k]!r}: n = {n[u, k]:g} is "
-                         f"smaller than the sum of its children's n; the table must hold "
-                         f"subtree totals (a parent's numbers include its children)")
-    pub = (n >= min_n) & ~grid.prior
-    pub = _complement(n, pub, tree, min_n)
-    # Rule 3 (one unit, one decision for all keys): hide a unit for every key once it is
-    # hidden for any key. This is safe: per key, the published units after the union are a
-    # subset Q of the units that key's own decision published (S). For a unit P in Q, every
-    # person of atom_Q(P) lies in atom_S(R) of the smallest R in S containing that person,
-    # and all of atom_S(R) shares the same smallest Q-superset, so atom_Q(P) is a union of
-    # whole S-atoms. Each S-atom holds 0 or >= min_n persons, hence so does their sum.
-    # Cells with n = 0 hold nobody and do not count as hidden.
-    hidden = (~pub & (n > 0)).any(axis=1)
-    pub &= ~hidden[:, None]
-    reason = _reasons(n, pub, min_n)
-    return ~pub[grid.pos, grid.kpos], reason[grid.pos, grid.kpos]
-
-
-# --------------------------------------------------------------------------------------------
-# Group tables (one background variable)
-
-
-@dataclass(frozen=True, eq=False)
-class _Groups:
-    """Rows of one background variable as arrays: group units x values x keys."""
-
-    units: np.ndarray  # hierarchy positions of the units with group rows
-    values: np.ndarray
-    keys: np.ndarray
-    n: np.ndarray  # (units, values, keys)
-    prior: np.ndarray
-    present: np.ndarray  # a row exists
-    total: np.ndarray  # (units, keys): the unit's n
-    total_pub: np.ndarray  # (units, keys): the unit's total is published
-    rows: tuple[np.ndarray, np.ndarray, np.ndarray]  # per row: unit, value, key index
-
-
-def _groups(table: pd.DataFrame, tree: _Tree, totals: _Grid | None, by: str,
-            complete: bool) -> _Groups:
-    pos = _unit_positions(table, tree)
-    gpos, units = pd.factorize(pos, sort=True)
-    vpos, values = pd.factorize(table["group"].astype(str), sort=False)
-    kpos, keys = pd.factorize(table["key"].astype(str), sort=False)
-    shape = (len(units), len(values), len(keys))
-    flat = np.ravel_multi_index((gpos, vpos, kpos), shape)
-    seen = np.bincount(flat, minlength=int(np.prod(shape))).reshape(shape)
-    if (seen > 1).any():
-        g, v, k = np.argwhere(seen > 1)[0]
-        raise UsageError(f"{by}: unit {tree.index[units[g]]!r}, group {values[v]!r}, key "
-                         f"{keys[k]!r} has several rows")
-    if complete and (seen == 0).any():
-        g, v, k = np.argwhere(seen == 0)[0]
-        raise UsageError(f"{by}: unit {tree.index[units[g]]!r} has no row for group "
-                         f"{values[v]!r} and key {keys[k]!r}; give every group of every unit "
-                         f"(also groups with n = 0)")
-    n = np.zeros(shape)
-    n[gpos, vpos, kpos] = _counts(table)
-    prior = np.zeros(shape, dtype=bool)
-    prior[gpos, vpos, kpos] = _flags(table)
-    total = np.full((len(units), len(keys)), np.nan)
-    total_pub = np.zeros((len(units), len(keys)), dtype=bool)
-    if totals is not None:
-        tk = pd.Index(totals.keys).get_indexer(np.asarray(keys))
-        have = tk >= 0
-        sub = np.ix_(units, tk[have])
-        total[:, have] = np.where(totals.present[sub], totals.n[sub], np.nan)
-        total_pub[:, have] = totals.present[sub] & ~totals.prior[sub] & (totals.n[sub] > 0)
-    return _Groups(units=np.asarray(units), values=np.asarray(values), keys=np.asarray(keys),
-                   n=n, prior=prior, present=seen > 0, total=total, total_pub=total_pub,
-                   rows=(gpos, vpos, kpos))
-
-
-def _ok(count: float, min_n: int) -> bool:
-    return count == 0 or count >= min_n
-
-
-def _below_claim(tree: _Tree, units: np.ndarray, claims: np.ndarray) -> np.ndarray:
-    """Per unit of ``units``: a strict ancestor has ``claims`` true (hierarchy order)."""
-    out = np.zeros(len(units), dtype=bool)
-    for i, u in enumerate(units):
-        p = tree.parent[u]
-        while p >= 0 and not claims[p]:
-            p = tree.parent[p]
-        out[i] = p >= 0
-    return out
-
-
-def _decide_groups(g: _Groups, i: int, k: int, min_n: int) -> np.ndarray:
-    """Published groups (values) of group unit ``i`` for key ``k``, the unit taken alone.
-
-    Every group with n >= min_n, then the smallest published group goes while the rest of
-    the total (other and empty values) holds 1 .. min_n - 1 persons. A group's own
-    complement, total minus the group, is then the rest plus the other published groups,
-    each 0 or >= min_n, so it needs no check of its own; nor does any other subset of the
-    groups.
+    Each round takes every published P with a too-small atom whose nearest published
+    descendants have safe atoms themselves (the deepest problems first) and hides one cell:
+    one of those descendants (its atom joins P's), or P itself when P is ``movable`` (not a
+    unit a leader reports on, never the root: P's atom then joins its nearest published
+    ancestor's, which protects a chain of small parents with one cell). The choice leaves
+    the least deficit (persons missing to min_n) in the atoms it touches, then costs least.
+    A cell with an empty atom changes nothing by itself and is taken only to reach its
+    descendants. Every round hides at least one cell, so the loop ends; at worst P's atom is
+    all of P (>= min_n).
     """
-    n, total = g.n[i, :, k], g.total[i, k]
-    chosen = (n >= min_n) & ~g.prior[i, :, k]
-    while chosen.any() and not _ok(total - n[chosen].sum(), min_n):
-        cand = np.flatnonzero(chosen)
-        chosen[cand[np.argmin(n[cand])]] = False
-    return chosen
+    pub = pub.copy()
+    while True:
+        npa = tree.nearest_published(pub)
+        atom = atoms(n, pub, npa)
+        deficit = _deficit(atom, min_n)
+        bad = pub & (deficit > 0)
+        if not bad.any():
+            return pub
+        inner = np.flatnonzero(pub & (npa >= 0))
+        owner = npa[inner]
+        blocked = np.zeros(len(pub), dtype=bool)
+        blocked[owner[bad[inner]]] = True  # P has a problem below it: that one first
+        order = np.argsort(owner, kind="stable")
+        inner, owner = inner[order], owner[order]
+        todo = np.flatnonzero(bad & ~blocked)
+        starts = np.searchsorted(owner, todo)
+        for p, start in zip(todo, starts):
+            stop = np.searchsorted(owner, p, side="right")
+            kids = inner[start:stop]
+            after = _deficit(atom[p][None, :] + atom[kids], min_n)
+            cand, left, price = list(kids), list(after), list(cost[kids])
+            empty = list(~(atom[kids] > 0).any(axis=1))
+            q = npa[p]
+            if movable[p] and q >= 0:
+                cand.append(p)
+                left.append(_deficit(atom[q] + atom[p], min_n) - deficit[q])
+                price.append(cost[p])
+                empty.append(False)
+            if not cand:  # not reachable with subtree totals (primary holds); safe anyway
+                pub[p] = False
+                continue
+            rank = np.lexsort((np.asarray(price), np.asarray(empty), np.asarray(left)))
+            pub[cand[rank[0]]] = False
 
 
-def _protect_groups(table: pd.DataFrame, tree: _Tree, policy: PrivacyPolicy,
-                    totals: _Grid, by: str) -> tuple[np.ndarray, ...]:
-    g = _groups(table, tree, totals, by, complete=True)
-    wrong = ~np.isin(tree.level[g.units], policy.background_levels)
-    if wrong.any():
-        u = g.units[np.flatnonzero(wrong)[0]]
-        raise UsageError(f"results by {by!r} are not shown for unit {tree.index[u]!r} (level "
-                         f"{tree.level[u]}): background variables are shown only at levels "
-                         f"{list(policy.background_levels)}; leave out the group rows of "
-                         f"units at other levels (see check_background)")
-    missing = np.isnan(g.total)
-    if missing.any():
-        i, k = np.argwhere(missing)[0]
-        raise UsageError(f"{by}: no total for unit {tree.index[g.units[i]]!r} and key "
-                         f"{g.keys[k]!r}; pass the unit table of the same wave and level as "
-                         f"totals=")
-    over = g.n.sum(axis=1) > g.total
-    if over.any():
-        i, k = np.argwhere(over)[0]
-        raise UsageError(f"{by}: the groups of unit {tree.index[g.units[i]]!r} (key "
-                         f"{g.keys[k]!r}) hold more persons than the unit's total; the totals "
-                         f"must come from the same wave and level")
-    min_n = policy.min_n
-    # Groups only at the *top* group units: those with a published total and no unit above
-    # them at an allowed level with a published total. Top units are disjoint, and all a
-    # reader learns about one of them is its unit counts and sums, its group counts (the
-    # margins of a table unit x group) and some group sums: with margins only, no cell of
-    # that table is known to be empty, and the sums combine only additively (a group of the
-    # top unit against the unit atoms inside it), so no subtraction isolates a unit's
-    # persons of one value. Groups at nested units would: a group minus the same group
-    # below, the rest outside some groups minus the same rest below, and even their counts
-    # alone can show that all persons of a unit part share one value. So rows of other units
-    # are suppressed *with their counts* (n, invited, answers): with nested background
-    # levels the upper unit's groups win (simple and safe; DESIGN's default is the root).
-    published = totals.present & ~totals.prior & (totals.n > 0)
-    claims = published.any(axis=1) & np.isin(tree.level, policy.background_levels)
-    top = g.total_pub.any(axis=1) & ~_below_claim(tree, g.units, claims)
-    pub = np.zeros(g.n.shape, dtype=bool)
-    for i in np.flatnonzero(top):
-        for k in np.flatnonzero(g.total_pub[i]):
-            pub[i, :, k] = _decide_groups(g, i, k, min_n)
-    # Consistency over keys, as for units: a group hidden for one key is hidden for all.
-    # The rest of a total then grows by hidden groups of >= min_n persons each, so it stays
-    # 0 or >= min_n.
-    hidden = (~pub & (g.n > 0)).any(axis=2)
-    pub &= ~hidden[:, :, None]
-    if _audit_group_cells(g, pub, tree, policy, by, totals):  # pragma: no cover - defensive
-        pub[:] = False
-    gi, vi, ki = g.rows
-    n = g.n[gi, vi, ki]
-    published = pub[gi, vi, ki]
-    reason = _reasons(n, published, min_n).astype(object)
-    # (a unit with nobody answering has nobody in any group: its zeros give nothing away)
-    uncounted = ~top[gi] & (g.total[gi, ki] > 0)
-    reason[uncounted] = np.where(g.total_pub[gi, ki][uncounted], "background_level",
-                                 "complement")
-    return ~published, reason, uncounted
+def _safe(tree: Tree, n: np.ndarray, pub: np.ndarray, min_n: int) -> bool:
+    atom = atoms(n, pub, tree.nearest_published(pub))
+    return not ((atom > 0) & (atom < min_n)).any()
 
 
-# --------------------------------------------------------------------------------------------
-# protect
+def _restore(tree: Tree, n: np.ndarray, pub: np.ndarray, eligible: np.ndarray, min_n: int,
+             cost: np.ndarray) -> np.ndarray:
+    """Rule 3's second half: publish again every hidden cell that the family can take back.
+
+    Hiding bottom-up can hide a child for its parent's sake and then the parent itself for
+    the grandparent's; the child was then hidden for nothing. Each complement-hidden cell,
+    the most valuable first, is published again when every atom stays safe.
+    """
+    pub = pub.copy()
+    for u in np.flatnonzero(eligible & ~pub)[np.argsort(-cost[eligible & ~pub],
+                                                        kind="stable")]:
+        pub[u] = True
+        if not _safe(tree, n, pub, min_n):
+            pub[u] = False
+    return pub
 
 
-def protect(table: pd.DataFrame, hierarchy: Hierarchy, policy: PrivacyPolicy,
-            totals: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Mark the cells of a statistics table that may not be published, and empty them.
+def decide(hierarchy: Hierarchy, blocks: Sequence[Block], policy: "PrivacyPolicy",
+           answers: np.ndarray | None = None) -> dict[str, Decision]:
+    """One privacy decision for every block of one wave (rules 1-5 of the module text).
 
     Parameters
     ----------
-    table
-        Raw statistics of one wave and one level (factor or item): ``wave, unit_id, key, n``
-        and the value columns ``mean .. top_box`` (see DESIGN.md, ``stats`` columns), one row
-        per unit and key for *every* unit of the hierarchy (also units with n = 0), with
-        ``n`` the subtree totals. Grouped by a background variable: also ``by, group``, one row
-        per unit, group and key, only for units at ``policy.background_levels``; rows with an
-        empty ``by`` are unit rows and serve as the totals. Rows already marked ``suppressed``
-        stay suppressed.
     hierarchy
         The wave's org tree.
+    blocks
+        Every block the wave publishes; a block's ``requires`` must come before it.
     policy
         The privacy policy.
-    totals
-        For group rows: the unit table of the same wave and level (protected or raw), whose
-        ``n`` and published cells the groups are checked against.
+    answers
+        Persons who answered at all per unit (subtree totals): the size rule 3 reads to
+        tell a unit a leader reports on (default: each block's lead key).
 
     Returns
     -------
-    DataFrame
-        The same rows and columns, plus ``suppressed`` (bool) and ``reason`` ("" when
-        published; else ``min_n``: fewer than ``min_n`` persons, ``no_answers``: n = 0,
-        ``complement``: hidden so that no subtraction reveals a small group, or so that the
-        unit is hidden for every key alike, ``background_level``: a group row of a unit
-        below another unit that shows the groups). Suppressed rows have NaN in
-        ``mean .. top_box``; ``n`` and ``invited`` stay, except in group rows of units that
-        show no groups because they lie below a unit that does or because their total is
-        hidden: there ``n``, ``invited`` and ``answers`` are NaN too (counts by group at
-        nested units can tell that all persons of a unit part share one value). The input is
-        not changed.
-
-    Raises
-    ------
-    UsageError
-        When the table lacks columns or units, mixes waves, holds duplicate rows, holds n
-        that are not subtree totals, or holds groups at a level the policy does not allow.
+    dict
+        Block name -> :class:`Decision`.
 
     Examples
     --------
-    >>> import pandas as pd
+    A faculty R with two own members and two departments: one department must be hidden,
+    the smaller one (its own cell only; nothing else changes).
+
+    >>> import numpy as np, pandas as pd
     >>> from workbench.org import Hierarchy
     >>> h = Hierarchy.from_frame(pd.DataFrame({"unit_id": ["R", "A", "B"],
     ...                                        "parent_id": ["", "R", "R"],
     ...                                        "name": ["R", "A", "B"]}))
-    >>> raw = pd.DataFrame({"wave": "2021", "unit_id": ["R", "A", "B"], "key": "F1",
-    ...                     "n": [12, 9, 3], "mean": [4.0, 4.1, 3.7]})
-    >>> out = protect(raw, h, PrivacyPolicy(min_n=5))
-    >>> out[["unit_id", "n", "mean", "suppressed"]]
-      unit_id   n  mean  suppressed
-    0       R  12   4.0       False
-    1       A   9   NaN        True
-    2       B   3   NaN        True
-    >>> out["reason"].tolist()  # A is hidden too: R minus A would show B
-    ['', 'complement', 'min_n']
+    >>> block = Block("factor:F1", ("F1",), np.array([[32.0], [20.0], [10.0]]))
+    >>> d = decide(h, [block], PrivacyPolicy(min_n=5))["factor:F1"]
+    >>> d.published.tolist(), d.reason.tolist()
+    ([True, True, False], ['', '', 'complement'])
     """
-    if not isinstance(table, pd.DataFrame):
-        raise UsageError(f"protect takes a DataFrame, got {type(table).__name__}")
-    if not isinstance(policy, PrivacyPolicy):
-        raise UsageError("protect needs a PrivacyPolicy, e.g. PrivacyPolicy.from_config("
-                         "survey.config)")
-    _require(table, ("unit_id", "key", "n"), "protect")
-    _one_wave(table, "protect")
-    tree = _tree(hierarchy)
-    out = table.copy()
-    suppressed = np.zeros(len(out), dtype=bool)
-    reason = np.full(len(out), "", dtype=object)
-    grouped = _group_rows(out)
-    plain = ~grouped
-    uncounted = np.zeros(len(out), dtype=bool)  # group rows whose counts are removed too
-    total_grid = None
-    if plain.any():
-        s, r = _protect_units(out.loc[plain], tree, policy.min_n)
-        suppressed[plain], reason[plain] = s, r
-        if totals is None and grouped.any():
-            units = out.loc[plain].assign(suppressed=s)
-            total_grid = _grid(units, tree, complete=False)
-    if grouped.any():
-        _require(out, ("group",), "protect")
-        if totals is not None:
-            if "wave" in out.columns and "wave" in totals.columns:
-                _one_wave(pd.concat([out["wave"], totals["wave"]]).to_frame(), "protect")
-            if "suppressed" not in totals.columns:
-                totals = protect(totals, hierarchy, policy)
-            total_grid = _grid(totals.loc[~_group_rows(totals)], tree, complete=False)
-        if total_grid is None:
-            raise UsageError("protect: group rows need the unit totals; pass the unit table of "
-                             "the same wave and level as totals= (or include its rows)")
-        by = out["by"].astype(str)
-        for var in pd.unique(by[grouped]):
-            rows = grouped & (by == var).to_numpy()
-            s, r, u = _protect_groups(out.loc[rows], tree, policy, total_grid, var)
-            suppressed[rows], reason[rows] = s, r
-            uncounted[np.flatnonzero(rows)[u]] = True
-    out["suppressed"] = suppressed
-    out["reason"] = pd.Series(reason, index=out.index, dtype="str")
-    blank = value_columns(out)
-    if blank and suppressed.any():
-        out[blank] = out[blank].astype("float64")
-        out.loc[suppressed, blank] = np.nan
-    counts = [c for c in COUNT_COLUMNS if c in out.columns]
-    if counts and uncounted.any():
-        out[counts] = out[counts].astype("float64")
-        out.loc[uncounted, counts] = np.nan
+    tree = Tree.of(hierarchy)
+    min_n = policy.min_n
+    units = len(tree.index)
+    allowed = np.isin(tree.level, policy.background_levels)
+    factor_blocks = sum(1 for b in blocks if b.kind == "factor")
+    hidden_count = np.zeros(units)
+    out: dict[str, Decision] = {}
+    for block in blocks:
+        n = np.asarray(block.n, dtype="float64")
+        if n.shape != (units, len(block.keys)):
+            raise UsageError(f"block {block.name}: counts of shape {n.shape}, expected "
+                             f"{(units, len(block.keys))} (units x keys)")
+        size = n[:, 0] if answers is None else np.asarray(answers, dtype="float64")
+        pub = _primary(n, min_n)
+        if block.requires is not None:
+            if block.requires not in out:
+                raise UsageError(f"block {block.name} requires {block.requires}, which must "
+                                 f"come before it")
+            pub &= out[block.requires].published
+        cost = n[:, 0].copy()
+        if block.kind == "factor":
+            large = size >= LARGE_UNIT
+            cost = np.where(large, cost * (1.0 + _SPREAD * hidden_count / max(factor_blocks, 1)),
+                            cost)
+            # hiding a large unit in the last factor block that still shows it: only when
+            # nothing else can protect the same persons
+            cost = np.where(large & (hidden_count >= factor_blocks - 1), cost + 1e12, cost)
+        # a unit may be hidden itself (its atom joining the one above) when it is small, or
+        # for at most half of the factor blocks when a leader reports on it
+        movable = (tree.parent >= 0) & ((size < LARGE_UNIT) |
+                                        (hidden_count < factor_blocks / 2))
+        pub = _restore(tree, n, _complement(tree, n, pub, min_n, cost, movable), pub, min_n,
+                       cost)
+        reason = _reasons(n, pub, min_n)
+        if block.requires is not None:
+            lead = out[block.requires]
+            reason = np.where(~pub & ~lead.published & (n[:, 0] > 0), lead.reason, reason)
+        if block.kind == "factor":
+            hidden_count += ~pub & (n[:, 0] > 0)
+        groups = {var: _decide_groups(tree, counts, n, pub, allowed, min_n)
+                  for var, counts in block.groups.items()}
+        out[block.name] = Decision(published=pub, reason=reason, groups=groups)
     return out
 
 
+def _decide_groups(tree: Tree, counts: GroupCounts, total: np.ndarray, total_pub: np.ndarray,
+                   allowed: np.ndarray, min_n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rule 4 for one variable: published group cells and their reasons (units x values).
+
+    Groups are shown only at the *top* units: at an allowed level, with their own cell
+    published, and no unit above them doing the same. Top units are disjoint, and all a
+    reader learns about one is its cell and atoms, the group counts (margins of a unit x
+    group table) and the group sums: with margins only, no cell of that table is known to be
+    empty, so no subtraction isolates the persons of one value inside a unit part. Groups at
+    nested units would (a group minus the same group below), so those rows show nothing.
+    """
+    g = np.asarray(counts.n, dtype="float64")
+    units, values, _ = g.shape
+    claims = allowed & total_pub
+    top = claims & ~tree.below(claims)
+    pub = np.zeros((units, values), dtype=bool)
+    reason = np.full((units, values), "", dtype=object)
+    for u in np.flatnonzero(top):
+        cells = g[u]  # values x keys
+        chosen = (cells[:, 0] >= min_n) & ((cells >= min_n) | (cells == 0)).all(axis=1)
+        while chosen.any():
+            rest = total[u] - cells[chosen].sum(axis=0)
+            if not ((rest > 0) & (rest < min_n)).any():
+                break
+            candidates = np.flatnonzero(chosen)
+            chosen[candidates[np.argmin(cells[candidates, 0])]] = False
+        pub[u] = chosen
+        primary = (cells[:, 0] >= min_n) & ((cells >= min_n) | (cells == 0)).all(axis=1)
+        reason[u] = np.select([chosen, cells[:, 0] == 0, ~primary],
+                              ["", "no_answers", "min_n"], "complement")
+    shown_elsewhere = allowed & ~top & (total[:, 0] > 0)
+    reason[shown_elsewhere] = "background_level"
+    return pub, reason
+
+
 # --------------------------------------------------------------------------------------------
-# audit
+# The attacker: what the published tables give away
 
 
-def _violation(wave: Any, key: str, unit: str, group: str, check: str, n: float,
+def _violation(wave: Any, table: str, key: str, unit: str, group: str, check: str, n: float,
                detail: str) -> dict:
-    return {"wave": wave, "key": key, "unit_id": unit, "group": group, "check": check,
-            "n": int(n), "detail": detail}
+    return {"wave": str(wave), "table": table, "key": str(key), "unit_id": str(unit),
+            "group": str(group), "check": check, "n": int(round(float(n))), "detail": detail}
 
 
-def _audit_units(table: pd.DataFrame, tree: _Tree, min_n: int, wave: Any) -> list[dict]:
-    grid = _grid(table, tree, complete=False)
-    n = grid.n
-    pub = grid.present & ~grid.prior & (n > 0)
+def _shown(table: pd.DataFrame) -> np.ndarray:
+    """Rows that publish numbers: not suppressed (a missing column: every row)."""
+    if "suppressed" not in table.columns:
+        return np.ones(len(table), dtype=bool)
+    return ~table["suppressed"].astype("boolean").fillna(True).to_numpy(dtype=bool)
+
+
+def _hidden_rows(table: pd.DataFrame, name: str, wave: Any) -> list[dict]:
+    """Rule 5: a hidden row shows no statistic and no count."""
     found = []
-    for u, k in np.argwhere(pub & (n < min_n)):
-        found.append(_violation(wave, grid.keys[k], tree.index[u], "", "min_n", n[u, k],
-                                f"published with n = {n[u, k]:g} < {min_n}"))
-    npa = _nearest_published(tree, pub)
-    atom = _atoms(n, pub, npa)
-    for u, k in np.argwhere(pub & (atom > 0) & (atom < min_n)):
-        found.append(_violation(wave, grid.keys[k], tree.index[u], "", "atom", atom[u, k],
-                                f"n = {n[u, k]:g} minus its nearest published descendants "
-                                f"leaves {atom[u, k]:g} persons"))
+    hidden = ~_shown(table)
+    # ``answers`` beside a hidden statistic is the respondents' count, checked in ``rates``
+    counts = ("answers",) if name == "rates" else ("n",)
+    columns = [c for c in [*counts, *value_columns(table), "share"] if c in table.columns]
+    for column in columns:
+        values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype="float64",
+                                                                        na_value=np.nan)
+        leak = hidden & np.isfinite(values)
+        if "n" == column:
+            leak &= values != 0  # nobody there: a known zero
+        for i in np.flatnonzero(leak)[:50]:
+            row = table.iloc[i]
+            found.append(_violation(wave, name, row.get("key", ""), row["unit_id"],
+                                    row.get("group", ""), "hidden_value", values[i],
+                                    f"hidden row shows {column} = {values[i]:g}"))
     return found
 
 
-def _audit_group_cells(g: _Groups, pub: np.ndarray, tree: _Tree, policy: PrivacyPolicy,
-                       by: str, totals: _Grid | None, wave: Any = None) -> list[dict]:
-    """Violations of published group cells ``pub`` (units x values x keys)."""
+def _laminar(tree: Tree, table: pd.DataFrame, name: str, wave: Any, min_n: int,
+             key_column: str = "key") -> list[dict]:
+    """Rules 1-2 per key: published n >= min_n, every atom 0 or >= min_n."""
     found = []
-    name = tree.index
+    shown = _shown(table) & (pd.to_numeric(table["n"], errors="coerce").fillna(0) > 0
+                             ).to_numpy()
+    part = table.loc[shown]
+    if part.empty:
+        return found
+    pos = tree.index.get_indexer(part["unit_id"].astype(str))
+    if (pos < 0).any():
+        unknown = part["unit_id"].iloc[int(np.flatnonzero(pos < 0)[0])]
+        found.append(_violation(wave, name, "", unknown, "", "unknown_unit", 0,
+                                "a published row names a unit that is not in the hierarchy"))
+        keep = pos >= 0
+        part, pos = part.loc[keep], pos[keep]
+    n_all = part["n"].to_numpy(dtype="float64")
+    keys = part[key_column].astype(str).to_numpy()
+    for key in pd.unique(keys):
+        rows = keys == key
+        n = np.zeros(len(tree.index))
+        pub = np.zeros(len(tree.index), dtype=bool)
+        n[pos[rows]] = n_all[rows]
+        pub[pos[rows]] = True
+        for u in np.flatnonzero(pub & (n < min_n)):
+            found.append(_violation(wave, name, key, tree.index[u], "", "min_n", n[u],
+                                    f"published with n = {n[u]:g} < {min_n}"))
+        atom = atoms(n[:, None], pub, tree.nearest_published(pub))[:, 0]
+        for u in np.flatnonzero(pub & (atom > 0) & (atom < min_n)):
+            found.append(_violation(wave, name, key, tree.index[u], "", "atom", atom[u],
+                                    f"n = {n[u]:g} minus its nearest published descendants "
+                                    f"leaves {atom[u]:g} persons"))
+    return found
+
+
+def _blocks(factors: pd.DataFrame, items: pd.DataFrame, wave: Any) -> list[dict]:
+    """One decision per factor block: a factor cell and its items' cells go together.
+
+    The factor's distribution is the sum of its items': a factor cell shown beside some of
+    its items would give away the others; an item shown without its factor would still
+    publish part of a hidden cell.
+    """
+    found = []
+    if factors.empty or items.empty or "factor" not in items.columns:
+        return found
+    f = factors.assign(_shown=_shown(factors)).set_index(["unit_id", "key"])["_shown"]
+    it = items.assign(_shown=_shown(items))
+    empty = it.get("reason", pd.Series("", index=it.index)).astype(str) == "no_answers"
+    it = it.assign(_empty=empty.to_numpy())
+    lead = f.reindex(pd.MultiIndex.from_arrays([it["unit_id"], it["factor"]]),
+                     fill_value=False).to_numpy(dtype=bool)
+    orphan = it["_shown"].to_numpy() & ~lead
+    missing = lead & ~it["_shown"].to_numpy() & ~it["_empty"].to_numpy()
+    for i in np.flatnonzero(orphan | missing)[:100]:
+        row = it.iloc[i]
+        what = ("item shown while its factor is hidden" if orphan[i] else
+                "factor shown while this item of it is hidden")
+        found.append(_violation(wave, "items", row["key"], row["unit_id"], "", "block", 0,
+                                what))
+    return found
+
+
+def _group_checks(tree: Tree, groups: pd.DataFrame, totals: pd.DataFrame, name: str,
+                  wave: Any, policy: "PrivacyPolicy") -> list[dict]:
+    """Rule 4 from the published rows: group minimums, the rest of each total, nesting."""
+    found = []
     min_n = policy.min_n
-    cells = pub & (g.n > 0)
-    for i, v, k in np.argwhere(cells & (g.n < min_n)):
-        found.append(_violation(wave, g.keys[k], name[g.units[i]], g.values[v], "min_n",
-                                g.n[i, v, k], f"{by} = {g.values[v]} published with n = "
-                                f"{g.n[i, v, k]:g} < {min_n}"))
-    allowed = np.isin(tree.level[g.units], policy.background_levels)
-    for i, k in np.argwhere(cells.any(axis=1) & ~allowed[:, None]):
-        found.append(_violation(wave, g.keys[k], name[g.units[i]], "", "background_level",
-                                g.n[i, :, k].sum(), f"{by} groups published at level "
-                                f"{tree.level[g.units[i]]}, outside background_levels "
-                                f"{list(policy.background_levels)}"))
-    for k in range(len(g.keys)):
-        shows = cells[:, :, k].any(axis=1)
-        known = ~np.isnan(g.total[:, k])
-        rest = np.where(known, g.total[:, k], 0.0) - np.where(cells[:, :, k], g.n[:, :, k],
-                                                              0).sum(axis=1)
-        for i in np.flatnonzero(shows & known & ~g.total_pub[:, k]):
-            found.append(_violation(wave, g.keys[k], name[g.units[i]], "", "group_complement",
-                                    g.total[i, k], f"{by} groups published at a unit whose "
-                                    f"total is suppressed"))
-        for i in np.flatnonzero(shows & g.total_pub[:, k] & (rest > 0) & (rest < min_n)):
-            found.append(_violation(wave, g.keys[k], name[g.units[i]], _OTHER,
-                                    "group_complement", rest[i],
-                                    f"total {g.total[i, k]:g} minus the published {by} groups "
-                                    f"leaves {rest[i]:g} persons"))
-        # A unit above at an allowed level claims the groups of its subtree when its total
-        # is published (or, without totals, when it shows groups itself).
+    if groups.empty:
+        return found
+    shown = _shown(groups) & (pd.to_numeric(groups["n"], errors="coerce").fillna(0) > 0
+                              ).to_numpy()
+    g = groups.loc[shown]
+    t = totals.loc[_shown(totals)].set_index(["unit_id", "key"])["n"]
+    level = pd.Series(tree.level, index=tree.index)
+    for (by, key), part in g.groupby(["by", "key"], sort=False):
+        for unit, rows in part.groupby("unit_id", sort=False):
+            depth = int(level.get(unit, -1))
+            if depth not in policy.background_levels:
+                found.append(_violation(wave, name, key, unit, "", "background_level",
+                                        rows["n"].sum(), f"{by} groups at level {depth}"))
+            small = rows[rows["n"] < min_n]
+            for r in small.itertuples(index=False):
+                found.append(_violation(wave, name, key, unit, r.group, "min_n", r.n,
+                                        f"{by} = {r.group} published with n = {r.n:g}"))
+            if (unit, key) not in t.index:
+                found.append(_violation(wave, name, key, unit, "", "group_complement",
+                                        rows["n"].sum(), f"{by} groups under a hidden total"))
+                continue
+            rest = float(t.loc[(unit, key)]) - float(rows["n"].sum())
+            if 0 < rest < min_n:
+                found.append(_violation(wave, name, key, unit, "(other)", "group_complement",
+                                        rest, f"the total minus the published {by} groups "
+                                        f"leaves {rest:g} persons"))
+        units = part["unit_id"].astype(str).unique()
+        pos = tree.index.get_indexer(units)
         claims = np.zeros(len(tree.index), dtype=bool)
-        if totals is not None:
-            tk = np.flatnonzero(totals.keys == g.keys[k])
-            if len(tk):
-                col = tk[0]
-                claims = totals.present[:, col] & ~totals.prior[:, col] & (
-                    totals.n[:, col] > 0)
-        claims[g.units[shows]] = True
-        claims &= np.isin(tree.level, policy.background_levels)
-        for i in np.flatnonzero(shows & _below_claim(tree, g.units, claims)):
-            found.append(_violation(wave, g.keys[k], name[g.units[i]], "", "group_nesting",
-                                    g.n[i, :, k].sum(), f"{by} groups published below a unit "
-                                    f"at an allowed level whose total or groups are published"
-                                    f": differences of nested groups are not checked"))
+        claims[pos[pos >= 0]] = True
+        nested = tree.below(claims)
+        for u in pos[(pos >= 0)]:
+            if nested[u]:
+                found.append(_violation(wave, name, key, tree.index[u], "", "group_nesting", 0,
+                                        f"{by} groups below a unit that shows {by} groups: "
+                                        f"a group minus the same group below"))
     return found
 
 
-def audit(table: pd.DataFrame, hierarchy: Hierarchy, policy: PrivacyPolicy,
-          totals: pd.DataFrame | None = None) -> pd.DataFrame:
-    """List what subtracting the published numbers of a table could reveal.
+def _derived(tree: Tree, derived: pd.DataFrame, base: pd.DataFrame, name: str, wave: Any,
+             key_column: str = "key") -> list[dict]:
+    """Rows of a derived table (distributions of scores, ...) only where the cell is shown."""
+    found = []
+    if derived.empty:
+        return found
+    shown = base.loc[_shown(base)]
+    ok = pd.MultiIndex.from_frame(shown[["unit_id", "key"]].astype(str))
+    index = pd.MultiIndex.from_arrays([derived["unit_id"].astype(str),
+                                       derived[key_column].astype(str)])
+    bad = _shown(derived) & ~index.isin(ok)
+    for i in np.flatnonzero(bad)[:50]:
+        row = derived.iloc[i]
+        found.append(_violation(wave, name, row[key_column], row["unit_id"], "", "derived", 0,
+                                "published for a cell that is hidden"))
+    return found
 
-    Works from the published cells and their ``n`` alone (what a reader of the table has):
-    rows with ``suppressed`` true (or missing rows) count as not published.
+
+def _comparisons(tree: Tree, table: pd.DataFrame, cells: Mapping[tuple[str, str], pd.Series],
+                 wave: Any, min_n: int) -> list[dict]:
+    """Every tested difference only between published cells; the rest of a parent is safe."""
+    found = []
+    if table.empty:
+        return found
+    live = table.loc[_shown(table)]
+    for r in live.itertuples(index=False):
+        here = cells.get((str(r.wave), str(r.level)))
+        if here is None or (r.unit_id, r.key) not in here.index:
+            found.append(_violation(wave, "comparisons", r.key, r.unit_id, "", "derived", 0,
+                                    f"{r.against}: the unit's cell is hidden"))
+            continue
+        if r.against in ("parent", "siblings"):
+            if (r.other_id, r.key) not in here.index:
+                found.append(_violation(wave, "comparisons", r.key, r.unit_id, "", "derived",
+                                        0, f"{r.against}: the parent's cell is hidden"))
+                continue
+            rest = float(here.loc[(r.other_id, r.key)]) - float(here.loc[(r.unit_id, r.key)])
+            if 0 < rest < min_n:
+                found.append(_violation(wave, "comparisons", r.key, r.unit_id, "", "atom",
+                                        rest, f"the rest of {r.other_id} holds {rest:g}"))
+        elif r.against == "previous":
+            there = cells.get((str(r.other_wave), str(r.level)))
+            if there is None or (r.other_id, r.key) not in there.index:
+                found.append(_violation(wave, "comparisons", r.key, r.unit_id, "", "derived",
+                                        0, "previous: the earlier cell is hidden"))
+    return found
+
+
+def audit(tables: Mapping[str, pd.DataFrame], policy: "PrivacyPolicy") -> pd.DataFrame:
+    """Everything an attacker can isolate from a set of published tables read together.
+
+    Works from the published rows alone (what anyone holding the tables has): per wave, the
+    unit rows of every key (factors, items, extra questions, response counts) as laminar
+    families (linear differencing reaches exactly their atoms), the factor blocks across the
+    factor and item tables, the background groups against their totals, and every derived
+    table (comparisons, score distributions) against the cells it comes from.
 
     Parameters
     ----------
-    table
-        A published table (e.g. :func:`protect`'s result, possibly filtered to some units or
-        keys): ``unit_id, key, n`` (+ ``wave``, ``suppressed``, and ``by, group`` for groups).
-        Several waves are audited one by one.
-    hierarchy
-        The org tree of the table's wave(s).
+    tables
+        ``units`` (``wave, unit_id, parent_id``: the hierarchy per wave) and any of
+        ``factors``, ``items``, ``groups``, ``extras``, ``rates``, ``scores``,
+        ``comparisons`` as a release writes them.
     policy
         The privacy policy.
-    totals
-        For group rows without unit rows in ``table``: the published unit table; without
-        either, the rest-of-total checks are skipped.
 
     Returns
     -------
     DataFrame
-        One row per violation, empty when the table is safe: ``wave, key, unit_id, group,
-        check, n, detail``. ``check`` is ``min_n`` (a published cell with 0 < n < min_n),
-        ``atom`` (a published unit minus its nearest published descendants leaves
-        1 .. min_n - 1 persons), ``group_complement`` (a unit total minus its published
-        groups leaves 1 .. min_n - 1 persons, ``group`` "(other)"; or groups shown under a
-        hidden total), ``group_nesting`` (groups shown at a unit below another unit at an
-        allowed level whose total is published: differences of nested groups are not
-        checked, :func:`protect` never publishes them) or ``background_level`` (groups at a
-        level the policy does not allow). ``n`` is the number of persons isolated (or shown).
+        One row per finding, empty when nothing leaks: ``wave, table, key, unit_id, group,
+        check, n, detail``. ``check``: ``min_n`` (a published cell under min_n), ``atom`` (a
+        subtraction isolates 1 .. min_n - 1 persons), ``hidden_value`` (a hidden row shows a
+        number), ``block`` (a factor and its items decided apart), ``group_complement``,
+        ``group_nesting``, ``background_level``, ``derived`` (a derived number from a hidden
+        cell), ``unknown_unit``.
     """
     if not isinstance(policy, PrivacyPolicy):
         raise UsageError("audit needs a PrivacyPolicy, e.g. PrivacyPolicy.from_config("
                          "survey.config)")
-    _require(table, ("unit_id", "key", "n"), "audit")
-    tree = _tree(hierarchy)
+    units = tables.get("units")
+    if units is None or units.empty:
+        raise UsageError("audit needs the units table (the hierarchy of every wave)")
     found: list[dict] = []
-    waves = table["wave"].astype(str) if "wave" in table.columns else pd.Series(
-        [""] * len(table), index=table.index)
-    for wave in pd.unique(waves):
-        part = table.loc[(waves == wave).to_numpy()]
-        label = part["wave"].iloc[0] if "wave" in part.columns else None
-        grouped = _group_rows(part)
-        plain = part.loc[~grouped]
-        if len(plain):
-            found += _audit_units(plain, tree, policy.min_n, label)
-        if not grouped.any():
+    empty = pd.DataFrame()
+
+    def of_wave(name: str, wave: str) -> pd.DataFrame:
+        frame = tables.get(name)
+        if frame is None or frame.empty:
+            return empty
+        return frame.loc[(frame["wave"].astype(str) == wave).to_numpy()]
+
+    cells: dict[tuple[str, str], pd.Series] = {}
+    for name, level in (("factors", "factor"), ("items", "item")):
+        frame = tables.get(name)
+        if frame is None or frame.empty:
             continue
-        source = plain
-        if not len(plain) and totals is not None:
-            source = totals.loc[~_group_rows(totals)]
-            if "wave" in source.columns:
-                source = source.loc[(source["wave"].astype(str) == wave).to_numpy()]
-        total_grid = _grid(source, tree, complete=False) if len(source) else None
-        rows = part.loc[grouped]
-        by = rows["by"].astype(str)
-        for var in pd.unique(by):
-            sub = rows.loc[(by == var).to_numpy()]
-            sub = sub.loc[sub["n"].notna() | ~_flags(sub)]  # counts removed by protect
-            g = _groups(sub, tree, total_grid, var, complete=False)
-            pub = g.present & ~g.prior & (g.n > 0)
-            found += _audit_group_cells(g, pub, tree, policy, var, total_grid, label)
+        shown = frame.loc[_shown(frame)]
+        for wave, part in shown.groupby(shown["wave"].astype(str), sort=False):
+            cells[(wave, level)] = part.set_index(["unit_id", "key"])["n"]
+    for wave in pd.unique(units["wave"].astype(str)):
+        tree = Tree.of(Hierarchy.from_frame(of_wave("units", wave)))
+        factors, items = of_wave("factors", wave), of_wave("items", wave)
+        for name in ("factors", "items", "rates", "extras", "groups", "scores"):
+            frame = of_wave(name, wave)
+            if not frame.empty:
+                found += _hidden_rows(frame, name, wave)
+        for name, frame in (("factors", factors), ("items", items)):
+            if not frame.empty:
+                found += _laminar(tree, frame, name, wave, policy.min_n)
+        rates = of_wave("rates", wave)
+        if not rates.empty:
+            plain = rates.loc[rates["by"].fillna("").astype(str) == ""]
+            found += _laminar(tree, plain.assign(key="answers", n=plain["answers"]), "rates",
+                              wave, policy.min_n)
+            grouped = rates.loc[rates["by"].fillna("").astype(str) != ""]
+            if not grouped.empty:
+                found += _group_checks(tree, grouped.assign(key="answers",
+                                                            n=grouped["answers"]),
+                                       plain.assign(key="answers", n=plain["answers"]),
+                                       "rates", wave, policy)
+        extras = of_wave("extras", wave)
+        if not extras.empty:
+            one = extras.drop_duplicates(["unit_id", "key"])
+            found += _laminar(tree, one, "extras", wave, policy.min_n)
+            if "block" in one.columns:
+                lead = one.loc[one["block"] == one["key"]].assign(key=lambda f: f["block"])
+                dependent = one.loc[one["block"] != one["key"]]
+                found += _derived(tree, dependent.assign(key=dependent["block"]), lead,
+                                  "extras", wave)
+        found += _blocks(factors, items, wave)
+        groups = of_wave("groups", wave)
+        if not groups.empty:
+            for level, totals in (("factor", factors), ("item", items)):
+                part = groups.loc[groups["level"] == level]
+                if not part.empty:
+                    found += _group_checks(tree, part, totals, "groups", wave, policy)
+        scores = of_wave("scores", wave)
+        if not scores.empty and not factors.empty:
+            found += _derived(tree, scores, factors, "scores", wave)
+        comparisons = of_wave("comparisons", wave)
+        if not comparisons.empty:
+            found += _comparisons(tree, comparisons, cells, wave, policy.min_n)
     return pd.DataFrame(found, columns=list(AUDIT_COLUMNS)).astype({"n": "int64"})

@@ -1,15 +1,16 @@
-"""The published statistics table: aggregation behind the privacy layer.
+"""The published statistics table, cut from the release.
 
-:func:`stats_table` is what apps, handouts and ``workbench stats`` use. It aggregates one
-wave at a time for *all* units (so that suppression is decided once, consistently, for every
-table cut from it), protects it, then selects what was asked for.
+:func:`stats_table` is what ``workbench stats`` prints and what views cut from: rows of the
+release's ``factors``, ``items`` or ``groups`` tables with unit names and labels in the
+language asked for, in the columns of DESIGN.md. It never aggregates respondent rows: the
+numbers were decided once, jointly, by :func:`workbench.release.build_release`.
 
 Examples
 --------
->>> from workbench import load_survey
+>>> from workbench.release import open_release
 >>> from workbench.stats import stats_table
->>> survey = load_survey("data_samples/municipality")
->>> table = stats_table(survey, wave="2023", unit=survey.hierarchy().root)
+>>> release = open_release("data_samples/municipality")
+>>> table = stats_table(release, wave="2023", unit=release.hierarchy().root)
 >>> list(table.columns[:8])
 ['wave', 'unit_id', 'unit_name', 'level', 'key', 'label', 'n', 'invited']
 """
@@ -18,88 +19,91 @@ from __future__ import annotations
 
 import difflib
 
-import numpy as np
 import pandas as pd
 
-from workbench.aggregate import describe, own_sums, rollup, stat_columns
 from workbench.errors import UsageError
-from workbench.privacy import PrivacyPolicy, check_background, protect
-from workbench.survey import Survey
+from workbench.privacy import check_background
 
-__all__ = ["stats_table", "check_unit", "check_wave", "EXTRA_COLUMNS"]
+__all__ = ["stats_table", "check_unit", "check_wave", "stat_columns", "STAT_COLUMNS",
+           "EXTRA_COLUMNS"]
+
+STAT_COLUMNS = ("wave", "unit_id", "unit_name", "level", "key", "label", "n", "invited", "mean",
+                "sd", "se", "ci_low", "ci_high", "moe")
 
 EXTRA_COLUMNS = ("answers", "depth", "parent_id")
 
 
-def check_wave(survey: Survey, wave: str | int | None) -> tuple[str, ...]:
+def stat_columns(points) -> list[str]:
+    """The ``stats`` columns of DESIGN.md for the scale points given (or a count of points
+    starting at 1), in order."""
+    points = range(1, points + 1) if isinstance(points, int) else points
+    return [*STAT_COLUMNS, *(f"pct_{k}" for k in points), "top_box", "suppressed", "reason"]
+
+
+def check_wave(source, wave: str | int | None) -> tuple[str, ...]:
     """The waves asked for (all when None); UsageError for a wave not in survey.yaml."""
     if wave is None:
-        return survey.waves
+        return source.waves
     label = str(wave)
-    if label not in survey.waves:
+    if label not in source.waves:
         raise UsageError(f"wave {label!r} is not in this survey; waves: "
-                         f"{', '.join(survey.waves)}")
+                         f"{', '.join(source.waves)}")
     return (label,)
 
 
-def check_unit(survey: Survey, unit: str, wave: str) -> None:
+def check_unit(source, unit: str, wave: str) -> None:
     """UsageError naming the closest unit ids when ``unit`` is not in ``wave``'s hierarchy."""
-    ids = survey.hierarchy(wave).ids
+    ids = source.hierarchy(wave).ids
     if unit not in ids:
         close = difflib.get_close_matches(unit, ids, n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise UsageError(f"unit {unit!r} is not in the hierarchy of wave {wave}{hint}")
 
 
-def _one_wave(survey: Survey, wave: str, level: str, by: str | None, lang: str,
-              policy: PrivacyPolicy) -> pd.DataFrame:
-    instrument = survey.instrument
-    hierarchy = survey.hierarchy(wave)
-    responses = survey.responses
-    data = responses[responses["wave"] == wave]
-    headcount = survey.headcount
-    if headcount is not None:
-        headcount = headcount[headcount["wave"] == wave]
-    groups = tuple(survey.config.background[by].values) if by else ()
-    own = own_sums(data, instrument, hierarchy, level=level, by=by, groups=groups,
-                   headcount=headcount)
-    table = describe(rollup(own, hierarchy), instrument)
-    units = hierarchy.units.set_index("unit_id")
-    if by is None:
-        unit_ids = np.asarray(hierarchy.ids, dtype=object)[table["cell"]]
-    else:
-        cells = np.asarray(own.cells, dtype=object)
-        unit_ids = np.array([c[0] for c in cells], dtype=object)[table["cell"]]
-        table.insert(0, "group", np.array([c[1] for c in cells], dtype=object)[table["cell"]])
-        table.insert(0, "by", by)
+def _as_release(source):
+    from workbench.release import Release, build_release, open_release
+    from workbench.survey import Survey
+
+    if isinstance(source, Release):
+        return source
+    if isinstance(source, Survey):
+        return build_release(source)
+    return open_release(source)
+
+
+def _points(table: pd.DataFrame) -> list[str]:
+    return [c for c in table.columns if str(c).startswith("pct_")]
+
+
+def _labelled(release, frame: pd.DataFrame, level: str, lang: str) -> pd.DataFrame:
+    """Add unit names, labels, level, depth and parent to rows of a release table."""
+    units = release.tables["units"]
+    name_column = "name_en" if lang == "en" and "name_en" in units.columns else "name"
+    info = units.assign(wave=units["wave"].astype(str)).set_index(["wave", "unit_id"])
+    index = pd.MultiIndex.from_arrays([frame["wave"].astype(str), frame["unit_id"]])
+    found = info.reindex(index)
+    instrument = release.instrument
     labels = {f.id: f.name(lang) for f in instrument.factors} if level == "factor" else \
         {i.id: i.text(lang) for i in instrument.items}
-    name_column = "name_en" if lang == "en" else "name"
-    table["wave"] = wave
-    table["unit_id"] = unit_ids
-    table["unit_name"] = units.loc[unit_ids, name_column].to_numpy()
-    table["level"] = level
-    table["label"] = table["key"].map(labels)
-    table["depth"] = units.loc[unit_ids, "level"].to_numpy()
-    table["parent_id"] = units.loc[unit_ids, "parent_id"].to_numpy()
-    table = table.drop(columns="cell")
-    if by is None:
-        return protect(table, hierarchy, policy)
-    allowed = table["depth"].isin(policy.background_levels)
-    # groups are checked against the published unit totals of the same wave and level
-    totals = _one_wave(survey, wave, level, None, lang, policy)
-    return protect(table[allowed].reset_index(drop=True), hierarchy, policy, totals=totals)
+    out = frame.copy()
+    out["unit_name"] = found[name_column].to_numpy()
+    out["level"] = level
+    out["label"] = out["key"].map(labels)
+    out["depth"] = found["depth"].to_numpy()
+    out["parent_id"] = found["parent_id"].to_numpy()
+    return out
 
 
-def stats_table(survey: Survey, wave: str | int | None = None, level: str = "factor",
-                by: str | None = None, unit: str | None = None, lang: str = "nb",
-                policy: PrivacyPolicy | None = None) -> pd.DataFrame:
-    """The protected statistics table of DESIGN.md.
+def stats_table(source, wave: str | int | None = None, level: str = "factor",
+                by: str | None = None, unit: str | None = None,
+                lang: str = "nb") -> pd.DataFrame:
+    """The published statistics table of DESIGN.md.
 
     Parameters
     ----------
-    survey
-        A loaded survey.
+    source
+        A :class:`workbench.release.Release`, a dataset or release folder, or a loaded
+        :class:`workbench.survey.Survey` (its release is built in memory).
     wave
         One wave (default: every wave).
     level
@@ -110,38 +114,48 @@ def stats_table(survey: Survey, wave: str | int | None = None, level: str = "fac
         Keep only this unit (its whole subtree as one group); default: every unit.
     lang
         Language of unit names and labels (``nb`` or ``en``).
-    policy
-        Privacy settings (default: from survey.yaml).
 
     Returns
     -------
     DataFrame
         ``wave, unit_id, unit_name, level, key, label, n, invited, mean, sd, se, ci_low,
-        ci_high, moe, pct_1 .. pct_K, top_box, suppressed, reason``, then ``answers``
-        (persons who answered at all), ``depth`` (0 = the top unit), ``parent_id`` and,
-        with ``by``, ``by, group``. Suppressed rows leave mean .. top_box empty.
+        ci_high, moe, pct_<point> ..., top_box, suppressed, reason``, then ``answers``
+        (persons who answered at all, where published), ``depth`` (0 = the top unit),
+        ``parent_id`` and, with ``by``, ``by, group``. Hidden rows leave n, answers and
+        mean .. top_box empty (privacy rule 5); se includes the finite population
+        correction and moe = t(0.975, n - 1) x se.
     """
     if level not in ("factor", "item"):
         raise UsageError(f"level must be 'factor' or 'item', got {level!r}")
     if lang not in ("nb", "en"):
         raise UsageError(f"lang must be 'nb' or 'en', got {lang!r}")
-    policy = policy or PrivacyPolicy.from_config(survey.config)
-    waves = check_wave(survey, wave)
-    if by is not None and by not in survey.config.background:
-        known = ", ".join(survey.config.background) or "none in survey.yaml"
+    release = _as_release(source)
+    waves = check_wave(release, wave)
+    if by is not None and by not in release.config.background:
+        known = ", ".join(release.config.background) or "none in survey.yaml"
         raise UsageError(f"background variable {by!r} is not in this survey; known: {known}")
-    frames = []
     for label in waves:
         if unit is not None:
-            check_unit(survey, unit, label)
+            check_unit(release, unit, label)
             if by is not None:
-                check_background(survey.hierarchy(label), unit, by, policy)
-        table = _one_wave(survey, label, level, by, lang, policy)
-        if unit is not None:
-            table = table[table["unit_id"] == unit]
-        frames.append(table)
-    table = pd.concat(frames, ignore_index=True)
-    table["invited"] = table["invited"].round().astype("Int64")
-    points = survey.instrument.scale.max - survey.instrument.scale.min + 1
-    columns = stat_columns(points) + list(EXTRA_COLUMNS) + (["by", "group"] if by else [])
-    return table.loc[:, columns].reset_index(drop=True)
+                check_background(release.hierarchy(label), unit, by, release.policy)
+    if by is None:
+        table = release.tables["factors" if level == "factor" else "items"]
+    else:
+        groups = release.tables["groups"]
+        table = groups.loc[(groups["by"] == by) & (groups["level"] == level)] if len(groups) \
+            else groups
+    mask = table["wave"].astype(str).isin(waves)
+    if unit is not None:
+        mask &= table["unit_id"] == unit
+    part = table.loc[mask.to_numpy()]
+    out = _labelled(release, part, level, lang)
+    out["invited"] = out["invited"].round().astype("Int64")
+    out["n"] = out["n"].round().astype("Int64")
+    out["answers"] = out["answers"].round().astype("Int64")
+    columns = stat_columns([c[4:] for c in _points(table)]) + list(EXTRA_COLUMNS)
+    columns += ["by", "group"] if by else []
+    if "rwg" in out.columns:
+        columns.insert(columns.index("answers") + 1, "rwg")
+    return out.loc[:, columns].reset_index(drop=True)
+

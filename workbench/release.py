@@ -1,0 +1,754 @@
+"""The release: every published number of a dataset, protected together, audited together.
+
+A release is built once per dataset (per wave inside it) from the respondent rows, and is
+then the only thing the present side reads: CLI ``stats``/``compare``, the apps and the
+handouts. It holds every cell any output can show, each decided by one privacy decision per
+wave (:func:`workbench.privacy.decide`) and checked by the attacker
+(:func:`workbench.privacy.audit`) reading all its tables at once:
+
+``units``
+    The hierarchy of every wave (``wave, unit_id, parent_id, name, name_en, kind, depth``).
+``factors``, ``items``
+    The statistics of every unit's subtree per factor and item (``stats`` columns without
+    the language-bound names; items carry their ``factor``).
+``groups``
+    The same by background variable at the allowed levels (``by, group, level``).
+``extras``
+    Distributions of the extra questions (``key, block, code, share, n, mean``).
+``scores``
+    Person factor scores in half-point bins (``key, low, high, share``).
+``rates``
+    Answers, invited and response rate per unit (and group at the allowed levels).
+``comparisons``
+    Each unit's factors against the rest of its parent, its previous wave and its
+    benchmark, tested from the published cells alone (:mod:`workbench.compare`).
+``reliability``
+    Cronbach's alpha per factor for the whole organisation.
+``benchmarks``
+    The dataset's benchmark figures, as given.
+
+On disk a release is a folder of Parquet tables with ``manifest.json`` (the policy, the
+dataset's checksums, what was hidden for which reason, the audit's result) and
+``instrument.yaml`` (the instrument's text, for labels). :func:`open_release` takes a dataset
+folder (it reuses ``DATASET/.workbench/release`` when that was built from the same files, and
+builds one otherwise) or a release folder.
+
+Examples
+--------
+>>> from workbench.release import open_release
+>>> release = open_release("data_samples/municipality")
+>>> release.waves
+('2021', '2023')
+>>> bool(release.manifest["audit"]["ok"])
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Callable, Hashable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import UsageError
+from workbench.instrument import Instrument, Text, instrument_text, parse_instrument_text
+from workbench.org import Hierarchy
+from workbench.privacy import (
+    LARGE_UNIT,
+    Block,
+    Decision,
+    GroupCounts,
+    PrivacyPolicy,
+    audit,
+    decide,
+    value_columns,
+)
+from workbench.survey import BackgroundVariable, Survey, SurveyConfig
+
+__all__ = ["Release", "build_release", "write_release", "read_release", "open_release",
+           "is_release", "SCORE_BINS", "FORMAT", "TABLES", "CACHE"]
+
+#: Version of the folder layout; a reader refuses a release of another format.
+FORMAT = 1
+
+#: The tables of a release, in the order they are written.
+TABLES = ("units", "factors", "items", "groups", "extras", "scores", "rates", "comparisons",
+          "reliability", "benchmarks")
+
+#: Where a dataset keeps its release (``DATASET/.workbench/release``).
+CACHE = Path(".workbench") / "release"
+
+#: Edges of the half-point bins of person scores (the last bin closes at 5).
+SCORE_BINS = np.array([1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0001])
+
+_STAT = ("n", "invited", "mean", "sd", "se", "ci_low", "ci_high", "moe")
+
+
+# --------------------------------------------------------------------------------------------
+# Building one wave
+
+
+@dataclass(frozen=True, eq=False)
+class _Rolled:
+    """One wave's subtree sums: factor and item level, by background variable, extras."""
+
+    factor: Any
+    item: Any
+    by_factor: Mapping[str, Any]
+    by_item: Mapping[str, Any]
+    extras: Mapping[str, Any]
+    scores: Mapping[str, Any]
+
+
+def _roll_wave(survey: Survey, wave: str) -> tuple[Hierarchy, _Rolled]:
+    from workbench.aggregate import category_sums, own_sums, rollup, rollup_matrix
+    from workbench.scoring import factor_scores, scored_values
+
+    instrument = survey.instrument
+    hierarchy = survey.hierarchy(wave)
+    responses = survey.responses
+    data = responses.loc[(responses["wave"].astype(str) == wave).to_numpy()]
+    headcount = survey.headcount
+    if headcount is not None:
+        headcount = headcount.loc[(headcount["wave"].astype(str) == wave).to_numpy()]
+    matrix = rollup_matrix(hierarchy)
+
+    def up(sums):
+        return rollup(sums, hierarchy, matrix)
+
+    factor = up(own_sums(data, instrument, hierarchy, "factor", headcount=headcount))
+    item = up(own_sums(data, instrument, hierarchy, "item", headcount=headcount))
+    by_factor, by_item = {}, {}
+    for var, spec in survey.config.background.items():
+        if var not in data.columns:
+            continue
+        groups = tuple(spec.values)
+        by_factor[var] = up(own_sums(data, instrument, hierarchy, "factor", by=var,
+                                     groups=groups, headcount=headcount))
+        by_item[var] = up(own_sums(data, instrument, hierarchy, "item", by=var, groups=groups,
+                                   headcount=headcount))
+    extras = {}
+    for question in instrument.extra:
+        if question.id not in data.columns:
+            continue
+        order = sorted(question.codes)
+        raw = data[question.id].to_numpy(dtype="float64", na_value=np.nan)
+        position = pd.Index(order).get_indexer(np.where(np.isnan(raw), -1, raw).astype(np.int64))
+        codes = np.where(position >= 0, position, np.nan).astype("float64")
+        values = np.where(position >= 0, raw, np.nan)
+        extras[question.id] = up(category_sums(data, hierarchy, codes, len(order), question.id,
+                                               values))
+    scores = {}
+    person = factor_scores(scored_values(data, instrument), instrument)
+    for k, f in enumerate(instrument.factors):
+        bins = np.digitize(person[:, k], SCORE_BINS) - 1.0
+        bins[np.isnan(person[:, k])] = np.nan
+        scores[f.id] = up(category_sums(data, hierarchy, bins, len(SCORE_BINS) - 1, f.id,
+                                        person[:, k]))
+    return hierarchy, _Rolled(factor=factor, item=item, by_factor=by_factor, by_item=by_item,
+                              extras=extras, scores=scores)
+
+
+def _group_counts(sums_f, sums_i, units: int, groups: int, k: int,
+                  items: list[int]) -> np.ndarray:
+    """Counts (units x groups x keys) of one factor block from grouped factor and item sums."""
+    f = sums_f.n.reshape(units, groups, -1)[:, :, [k]]
+    i = sums_i.n.reshape(units, groups, -1)[:, :, items]
+    return np.concatenate([f, i], axis=2)
+
+
+def _blocks(survey: Survey, rolled: _Rolled, units: int) -> list[Block]:
+    """The blocks of one wave: each factor with its items, the extra questions, respondents."""
+    instrument = survey.instrument
+    item_pos = {item_id: i for i, item_id in enumerate(instrument.item_ids)}
+    background = {var: tuple(survey.config.background[var].values) for var in rolled.by_factor}
+    blocks = []
+    for k, f in enumerate(instrument.factors):
+        items = [item_pos[i] for i in f.item_ids]
+        n = np.column_stack([rolled.factor.n[:, k], rolled.item.n[:, items]])
+        groups = {var: GroupCounts(values, _group_counts(rolled.by_factor[var],
+                                                         rolled.by_item[var], units,
+                                                         len(values), k, items))
+                  for var, values in background.items()}
+        blocks.append(Block(f"factor:{f.id}", (f.id, *f.item_ids), n, groups, kind="factor"))
+    questions = {q.id: q for q in instrument.extra if q.id in rolled.extras}
+    # a question asked only of some comes after the one it depends on
+    lead = {qid: next((d for d in q.only_if if d in questions), None)
+            for qid, q in questions.items()}
+    for qid in sorted(questions, key=lambda q: lead[q] is not None):
+        requires = f"extra:{lead[qid]}" if lead[qid] else None
+        blocks.append(Block(f"extra:{qid}", (qid,), rolled.extras[qid].n, requires=requires,
+                            kind="extra"))
+    answers = rolled.factor.answers[:, None]
+    groups = {var: GroupCounts(values, rolled.by_factor[var].answers.reshape(
+        units, len(values), 1)) for var, values in background.items()}
+    blocks.append(Block("respondents", ("answers",), answers, groups, kind="respondents"))
+    return blocks
+
+
+def _blank(frame: pd.DataFrame, hidden: np.ndarray, counts: tuple[str, ...] = ("n",)
+           ) -> pd.DataFrame:
+    """Empty every statistic and the counts of the hidden rows (privacy rule 5)."""
+    columns = value_columns(frame) + [c for c in counts if c in frame.columns]
+    if hidden.any():
+        frame[columns] = frame[columns].astype("float64")
+        frame.loc[hidden, columns] = np.nan
+    return frame
+
+
+def _unit_frame(sums, hierarchy: Hierarchy, instrument: Instrument, wave: str) -> pd.DataFrame:
+    from workbench.aggregate import describe
+
+    frame = describe(sums, instrument)
+    ids = np.asarray(hierarchy.ids, dtype=object)
+    frame.insert(0, "unit_id", ids[frame["cell"].to_numpy()])
+    frame.insert(0, "wave", wave)
+    return frame.drop(columns="cell")
+
+
+def _answers_of(decisions: Mapping[str, Decision], answers: np.ndarray) -> np.ndarray:
+    resp = decisions["respondents"]
+    return np.where(resp.published, answers, np.nan)
+
+
+def _wave_tables(survey: Survey, wave: str, policy: PrivacyPolicy) -> dict[str, pd.DataFrame]:
+    """Every table of one wave, protected by one decision, plus ``raw``: the factor cells'
+    true n and answers with their decision (for the utility figures; never written)."""
+    from workbench.aggregate import describe
+
+    instrument = survey.instrument
+    hierarchy, rolled = _roll_wave(survey, wave)
+    ids = np.asarray(hierarchy.ids, dtype=object)
+    units = len(ids)
+    answers = rolled.factor.answers
+    decisions = decide(hierarchy, _blocks(survey, rolled, units), policy, answers=answers)
+    published_answers = _answers_of(decisions, answers)
+    factor_ids = [f.id for f in instrument.factors]
+    factor_of = {i: f.id for f in instrument.factors for i in f.item_ids}
+    pub = np.column_stack([decisions[f"factor:{f}"].published for f in factor_ids])
+    why = np.column_stack([decisions[f"factor:{f}"].reason for f in factor_ids])
+
+    def unit_rows(sums, keys_block: list[int]) -> pd.DataFrame:
+        frame = _unit_frame(sums, hierarchy, instrument, wave)
+        cell = np.repeat(np.arange(units), len(sums.keys))
+        block = np.tile(np.asarray(keys_block), units)
+        frame["answers"] = published_answers[cell]
+        frame["suppressed"] = ~pub[cell, block]
+        frame["reason"] = why[cell, block]
+        return _blank(frame, frame["suppressed"].to_numpy())
+
+    factors = unit_rows(rolled.factor, list(range(len(factor_ids))))
+    item_block = [factor_ids.index(factor_of[i]) for i in instrument.item_ids]
+    items = unit_rows(rolled.item, item_block)
+    items.insert(3, "factor", items["key"].map(factor_of))
+    # an item nobody with a score answered, in a published block: nothing there to hide
+    nobody = (items["n"] == 0) & ~items["suppressed"]
+    items.loc[nobody, "suppressed"] = True
+    items.loc[nobody, "reason"] = "no_answers"
+    items = _blank(items, nobody.to_numpy())
+
+    groups = []
+    allowed = np.flatnonzero(np.isin(hierarchy.units["level"].to_numpy(),
+                                     policy.background_levels))
+    for var, values in ((v, tuple(survey.config.background[v].values)) for v in
+                        rolled.by_factor):
+        for level, sums, keys_block in (("factor", rolled.by_factor[var],
+                                         list(range(len(factor_ids)))),
+                                        ("item", rolled.by_item[var], item_block)):
+            frame = describe(sums, instrument)
+            cell = frame["cell"].to_numpy()
+            unit, value = np.divmod(cell, len(values))
+            keep = np.isin(unit, allowed)
+            frame, unit, value = frame.loc[keep].reset_index(drop=True), unit[keep], value[keep]
+            block = np.tile(np.asarray(keys_block), len(frame) // max(len(keys_block), 1))
+            gpub = np.column_stack([decisions[f"factor:{f}"].groups[var][0][unit, value]
+                                    for f in factor_ids])
+            greason = np.column_stack([decisions[f"factor:{f}"].groups[var][1][unit, value]
+                                       for f in factor_ids])
+            rows = np.arange(len(frame))
+            resp_pub, _ = decisions["respondents"].groups[var]
+            frame = frame.drop(columns="cell")
+            frame.insert(0, "level", level)
+            frame.insert(0, "group", np.asarray(values, dtype=object)[value])
+            frame.insert(0, "by", var)
+            frame.insert(0, "unit_id", ids[unit])
+            frame.insert(0, "wave", wave)
+            if level == "item":
+                frame.insert(6, "factor", frame["key"].map(factor_of))
+            frame["answers"] = np.where(resp_pub[unit, value], frame["answers"], np.nan)
+            frame["suppressed"] = ~gpub[rows, block]
+            frame["reason"] = greason[rows, block]
+            hidden = frame["suppressed"].to_numpy()
+            frame = _blank(frame, hidden, ("n", "invited"))
+            groups.append(frame)
+    groups = pd.concat(groups, ignore_index=True) if groups else pd.DataFrame()
+
+    extras = []
+    for question in instrument.extra:
+        if question.id not in rolled.extras:
+            continue
+        d = decisions[f"extra:{question.id}"]
+        frame = describe(rolled.extras[question.id], instrument, top_box=1)
+        order = sorted(question.codes)
+        lead = next((q for q in question.only_if if f"extra:{q}" in decisions), question.id)
+        for position, code in enumerate(order):
+            extras.append(pd.DataFrame({
+                "wave": wave, "unit_id": ids, "key": question.id, "block": lead,
+                "code": code, "share": frame[f"pct_{position + 1}"].to_numpy(),
+                "n": frame["n"].to_numpy(dtype="float64"),
+                "mean": frame["mean"].to_numpy(), "suppressed": ~d.published,
+                "reason": d.reason}))
+    extras = pd.concat(extras, ignore_index=True) if extras else pd.DataFrame()
+    if len(extras):
+        extras = _blank(extras, extras["suppressed"].to_numpy())
+        extras.loc[extras["suppressed"].to_numpy(), "share"] = np.nan
+
+    scores = []
+    lows, highs = SCORE_BINS[:-1], np.r_[SCORE_BINS[1:-1], 5.0]
+    for k, f in enumerate(factor_ids):
+        frame = describe(rolled.scores[f], instrument, top_box=1)
+        for b in range(len(lows)):
+            scores.append(pd.DataFrame({
+                "wave": wave, "unit_id": ids, "key": f, "low": lows[b], "high": highs[b],
+                "share": frame[f"pct_{b + 1}"].to_numpy(), "suppressed": ~pub[:, k],
+                "reason": why[:, k]}))
+    scores = pd.concat(scores, ignore_index=True)
+    scores.loc[scores["suppressed"].to_numpy(), "share"] = np.nan
+
+    resp = decisions["respondents"]
+    invited = rolled.factor.invited
+    rates = [pd.DataFrame({"wave": wave, "unit_id": ids, "by": "", "group": "",
+                           "answers": answers, "invited": invited,
+                           "suppressed": ~resp.published, "reason": resp.reason})]
+    for var, (gpub, greason) in resp.groups.items():
+        values = tuple(survey.config.background[var].values)
+        sums = rolled.by_factor[var]
+        unit, value = np.divmod(np.arange(units * len(values)), len(values))
+        keep = np.isin(unit, allowed)
+        rates.append(pd.DataFrame({
+            "wave": wave, "unit_id": ids[unit[keep]], "by": var,
+            "group": np.asarray(values, dtype=object)[value[keep]],
+            "answers": sums.answers[keep], "invited": sums.invited[keep],
+            "suppressed": ~gpub[unit[keep], value[keep]],
+            "reason": greason[unit[keep], value[keep]]}))
+    rates = pd.concat(rates, ignore_index=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rates["rate"] = np.where(rates["invited"] > 0, 100.0 * rates["answers"] /
+                                 rates["invited"], np.nan)
+    hidden = rates["suppressed"].to_numpy()
+    rates.loc[hidden, ["answers", "rate"]] = np.nan
+    grouped_hidden = hidden & (rates["by"] != "").to_numpy()
+    rates.loc[grouped_hidden, "invited"] = np.nan
+
+    units_table = hierarchy.units.rename(columns={"level": "depth"}).copy()
+    units_table.insert(0, "wave", wave)
+    raw = pd.DataFrame({
+        "wave": wave, "unit_id": np.repeat(ids, len(factor_ids)),
+        "key": np.tile(np.asarray(factor_ids, dtype=object), units),
+        "n": rolled.factor.n.reshape(-1),
+        "answers_raw": np.repeat(answers, len(factor_ids)),
+        "suppressed": ~pub.reshape(-1)})
+    return {"units": units_table, "factors": factors, "items": items, "groups": groups,
+            "extras": extras, "scores": scores, "rates": rates, "raw": raw}
+
+
+def _summary(tables: Mapping[str, pd.DataFrame], raw_cells: pd.DataFrame,
+             policy: PrivacyPolicy) -> dict[str, Any]:
+    """What was hidden for which reason, per table, and the utility figures."""
+    hidden: dict[str, dict[str, int]] = {}
+    for name in ("factors", "items", "groups", "extras", "rates"):
+        frame = tables.get(name)
+        if frame is None or frame.empty:
+            continue
+        if name == "extras":
+            frame = frame.drop_duplicates(["wave", "unit_id", "key"])
+        counts = frame.loc[frame["suppressed"], "reason"].value_counts()
+        hidden[name] = {str(k): int(v) for k, v in counts.items()}
+        hidden[name]["published"] = int((~frame["suppressed"]).sum())
+    eligible = raw_cells["n"] >= policy.min_n
+    shown = eligible & ~raw_cells["suppressed"]
+    per_unit = raw_cells.groupby(["wave", "unit_id"]).agg(
+        answers=("answers_raw", "first"), hidden=("suppressed", "all"))
+    wholly = per_unit[(per_unit["answers"] >= LARGE_UNIT) & per_unit["hidden"]]
+    return {
+        "hidden": hidden,
+        "utility": {
+            "factor_cells_eligible": int(eligible.sum()),
+            "factor_cells_published": int(shown.sum()),
+            "factor_cells_published_share": round(float(shown.sum() / max(eligible.sum(), 1)),
+                                                  4),
+            "large_units_wholly_hidden": int(len(wholly)),
+            "large_units_wholly_hidden_list": [f"{w} {u}" for w, u in wholly.index][:50],
+        },
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# The release object
+
+
+class _Memo:
+    """A small bounded cache owned by one release (least recently used entries go)."""
+
+    def __init__(self, size: int = 512):
+        self.size = size
+        self.items: OrderedDict = OrderedDict()
+
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        if key in self.items:
+            self.items.move_to_end(key)
+            return self.items[key]
+        value = compute()
+        self.items[key] = value
+        if len(self.items) > self.size:
+            self.items.popitem(last=False)
+        return value
+
+
+def _config_dict(config: SurveyConfig) -> dict[str, Any]:
+    return {
+        "name": {"nb": config.name.nb, "en": config.name.en},
+        "instrument": config.instrument, "waves": list(config.waves),
+        "language": config.language, "min_n": config.min_n,
+        "background_levels": list(config.background_levels),
+        "background": {var: {"name": {"nb": b.name.nb, "en": b.name.en},
+                             "values": {code: {"nb": t.nb, "en": t.en}
+                                        for code, t in b.values.items()}}
+                       for var, b in config.background.items()},
+        "benchmark_by": config.benchmark_by,
+    }
+
+
+def _config_of(data: Mapping[str, Any]) -> SurveyConfig:
+    background = {var: BackgroundVariable(id=var, name=Text(**spec["name"]),
+                                          values={code: Text(**t) for code, t in
+                                                  spec["values"].items()})
+                  for var, spec in data.get("background", {}).items()}
+    return SurveyConfig(name=Text(**data["name"]), instrument=data["instrument"],
+                        waves=tuple(data["waves"]), language=data["language"],
+                        min_n=int(data["min_n"]),
+                        background_levels=tuple(data["background_levels"]),
+                        background=background, benchmark_by=data.get("benchmark_by"))
+
+
+@dataclass(frozen=True, eq=False)
+class Release:
+    """The published tables of a dataset and what is needed to label them.
+
+    It answers the questions a page, a handout or the command line asks (a unit's rows, its
+    trend, its size, the groups of a variable, the extra questions) by slicing its tables;
+    it holds no respondent rows. It offers the parts of :class:`~workbench.survey.Survey`
+    that labelling needs (``config``, ``instrument``, ``waves``, ``hierarchy()``,
+    ``benchmarks``), so the present side takes either.
+
+    Attributes
+    ----------
+    tables
+        Table name -> DataFrame (see the module text).
+    manifest
+        Format, policy, dataset checksums, the hiding summary and the audit result.
+    instrument
+        The instrument.
+    config
+        The dataset's settings (names, waves, language, privacy, background variables).
+    path
+        The folder it was read from (None when built in memory).
+    """
+
+    tables: Mapping[str, pd.DataFrame]
+    manifest: Mapping[str, Any]
+    instrument: Instrument
+    config: SurveyConfig
+    path: Path | None = None
+    _memo: _Memo = field(default_factory=_Memo, repr=False)
+
+    # -- what a Survey offers for labelling ------------------------------------------------
+
+    @property
+    def name(self) -> Text:
+        return self.config.name
+
+    @property
+    def waves(self) -> tuple[str, ...]:
+        return self.config.waves
+
+    @property
+    def background(self) -> tuple[str, ...]:
+        return tuple(self.config.background)
+
+    @property
+    def policy(self) -> PrivacyPolicy:
+        return PrivacyPolicy.from_config(self.config)
+
+    @property
+    def benchmarks(self) -> pd.DataFrame | None:
+        frame = self.tables.get("benchmarks")
+        return None if frame is None or frame.empty else frame
+
+    @cached_property
+    def _hierarchies(self) -> dict[str, Hierarchy]:
+        units = self.tables["units"]
+        out = {}
+        for wave, part in units.groupby(units["wave"].astype(str), sort=False):
+            frame = part.drop(columns=["wave"]).rename(columns={"depth": "level"})
+            out[wave] = Hierarchy.from_frame(frame[["unit_id", "parent_id", "name",
+                                                    *(c for c in ("name_en", "kind")
+                                                      if c in frame.columns)]])
+        return out
+
+    def hierarchy(self, wave: str | None = None) -> Hierarchy:
+        """The org tree in ``wave`` (default: the last wave)."""
+        wave = self.waves[-1] if wave is None else str(wave)
+        try:
+            return self._hierarchies[wave]
+        except KeyError:
+            raise UsageError(f"wave {wave!r} is not in this release; waves: "
+                             f"{', '.join(self.waves)}") from None
+
+    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """A value kept by this release (bounded), computed by ``compute()`` the first time."""
+        return self._memo.get(key, compute)
+
+    def __repr__(self) -> str:
+        where = f", path={str(self.path)!r}" if self.path else ""
+        return f"Release({self.config.name.nb!r}, waves={list(self.waves)}{where})"
+
+    # -- slicing ---------------------------------------------------------------------------
+
+    def _split(self, name: str) -> dict[tuple[str, str], pd.DataFrame]:
+        def split():
+            frame = self.tables.get(name)
+            if frame is None or frame.empty:
+                return {}
+            return {(str(w), str(u)): rows for (w, u), rows in
+                    frame.groupby([frame["wave"].astype(str), frame["unit_id"].astype(str)],
+                                  sort=False)}
+        return self.memo(("split", name), split)
+
+    def cut(self, name: str, unit: str, wave: str) -> pd.DataFrame:
+        """The rows of table ``name`` for one unit in one wave (empty when there are none)."""
+        part = self._split(name).get((str(wave), str(unit)))
+        if part is None:
+            frame = self.tables.get(name)
+            return pd.DataFrame() if frame is None else frame.iloc[0:0]
+        return part
+
+    def size(self, unit: str, wave: str) -> tuple[int | None, int | None]:
+        """(answers, invited) of the unit's subtree in ``wave``; None where not published."""
+        rows = self.cut("rates", unit, wave)
+        rows = rows.loc[rows["by"] == ""] if len(rows) else rows
+        if not len(rows):
+            return None, None
+        first = rows.iloc[0]
+        answers = None if pd.isna(first["answers"]) else int(first["answers"])
+        invited = None if pd.isna(first["invited"]) else int(round(first["invited"]))
+        return answers, invited
+
+    def published(self, unit: str, wave: str) -> bool:
+        """True when at least one of the unit's factor cells in ``wave`` is published."""
+        rows = self.cut("factors", unit, wave)
+        return bool(len(rows)) and not bool(rows["suppressed"].all())
+
+
+# --------------------------------------------------------------------------------------------
+# Build, write, read
+
+
+def _checksums(survey: Survey) -> dict[str, str]:
+    out = {}
+    folder = Path(survey.path)
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and not path.name.startswith("."):
+            out[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def build_release(survey: Survey, policy: PrivacyPolicy | None = None) -> Release:
+    """Build the release of a loaded survey: aggregate, protect jointly, compare, audit.
+
+    Parameters
+    ----------
+    survey
+        A loaded survey (:func:`workbench.validate.load_survey`).
+    policy
+        The privacy policy (default: from survey.yaml).
+
+    Returns
+    -------
+    Release
+        In memory; :func:`write_release` writes it.
+    """
+    from workbench.compare import comparison_table
+    from workbench.reliability import reliability
+
+    policy = policy or PrivacyPolicy.from_config(survey.config)
+    started = time.perf_counter()
+    parts: dict[str, list[pd.DataFrame]] = {}
+    for wave in survey.waves:
+        for name, frame in _wave_tables(survey, wave, policy).items():
+            if frame is not None and len(frame):
+                parts.setdefault(name, []).append(frame)
+    tables = {name: pd.concat(frames, ignore_index=True) for name, frames in parts.items()}
+    for name in TABLES:
+        tables.setdefault(name, pd.DataFrame())
+    config = survey.config
+    benchmarks = survey.benchmarks
+    tables["benchmarks"] = benchmarks.reset_index(drop=True) if benchmarks is not None else \
+        pd.DataFrame()
+    tables["comparisons"] = comparison_table(tables, config, level="factor")
+    tables["reliability"] = reliability(survey)
+    for name in ("factors", "items", "groups", "rates"):
+        if len(tables[name]):
+            tables[name]["invited"] = tables[name]["invited"].astype("float64")
+    raw = tables.pop("raw")
+    found = audit(tables, policy)
+    summary = _summary(tables, raw, policy)
+    manifest = {
+        "format": FORMAT,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "dataset": str(survey.path),
+        "checksums": _checksums(survey),
+        "survey": _config_dict(config),
+        "policy": {"min_n": policy.min_n, "background_levels": list(policy.background_levels)},
+        "rows": {"accepted": int(len(survey.responses))},
+        **summary,
+        "audit": {"ok": bool(found.empty), "findings": int(len(found)),
+                  "checks": found["check"].value_counts().to_dict() if len(found) else {}},
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    manifest["instrument_text"] = instrument_text(config.instrument, Path(survey.path))
+    return Release(tables=tables, manifest=manifest, instrument=survey.instrument,
+                   config=config)
+
+
+def is_release(path: str | Path) -> bool:
+    """True when ``path`` is a release folder (it holds ``manifest.json`` of a release)."""
+    manifest = Path(path) / "manifest.json"
+    if not manifest.is_file():
+        return False
+    try:
+        return "format" in json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+
+
+def write_release(release: Release, folder: str | Path) -> Path:
+    """Write a release folder: one Parquet file per table, instrument.yaml, manifest.json.
+
+    The folder is written beside and then moved into place, so a reader never sees half a
+    release.
+    """
+    target = Path(folder)
+    if target.exists() and not is_release(target) and any(target.iterdir()):
+        raise UsageError(f"{target} exists and is not a release folder; choose an empty or new "
+                         f"folder for --out")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".release-", dir=target.parent))
+    manifest = dict(release.manifest)
+    text = manifest.pop("instrument_text", None)
+    files = {}
+    for name in TABLES:
+        frame = release.tables.get(name)
+        if frame is None:
+            continue
+        path = work / f"{name}.parquet"
+        frame.to_parquet(path, index=False)
+        files[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    if text is not None:
+        (work / "instrument.yaml").write_text(text, encoding="utf-8")
+    manifest["files"] = files
+    (work / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False,
+                                                   default=str), encoding="utf-8")
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=".release-old-", dir=target.parent))
+        os.replace(target, old / "release")
+        os.replace(work, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(work, target)
+    return target
+
+
+def read_release(folder: str | Path) -> Release:
+    """Read a release folder written by :func:`write_release`."""
+    folder = Path(folder)
+    if not is_release(folder):
+        raise UsageError(f"{folder} is not a release folder (no manifest.json of a release); "
+                         f"make one with 'workbench release DATASET --out {folder}'")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    if manifest.get("format") != FORMAT:
+        raise UsageError(f"{folder}: release format {manifest.get('format')} is not "
+                         f"{FORMAT}; build it again with 'workbench release'")
+    tables = {}
+    for name in TABLES:
+        path = folder / f"{name}.parquet"
+        tables[name] = pd.read_parquet(path) if path.is_file() else pd.DataFrame()
+    text = (folder / "instrument.yaml").read_text(encoding="utf-8")
+    instrument = parse_instrument_text(text, source=str(folder / "instrument.yaml"))
+    return Release(tables=tables, manifest=manifest, instrument=instrument,
+                   config=_config_of(manifest["survey"]), path=folder)
+
+
+def _fresh(dataset: Path, cache: Path) -> bool:
+    """The cached release was built from exactly the dataset's current files."""
+    if not is_release(cache):
+        return False
+    try:
+        manifest = json.loads((cache / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if manifest.get("format") != FORMAT:
+        return False
+    current = {}
+    for path in sorted(dataset.iterdir()):
+        if path.is_file() and not path.name.startswith("."):
+            current[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return manifest.get("checksums") == current
+
+
+def open_release(path: str | Path, write: bool = True) -> Release:
+    """The release of a dataset folder, or a release folder as it is.
+
+    For a dataset folder the release in ``DATASET/.workbench/release`` is read when it was
+    built from the same files (checksums in its manifest); otherwise it is built, and
+    written there when ``write`` is true (so the next command, the apps and the handouts
+    reuse it).
+
+    Raises
+    ------
+    UsageError
+        When ``path`` is neither a dataset folder (with survey.yaml) nor a release folder.
+    DatasetError
+        When the dataset cannot be loaded.
+    """
+    from workbench.validate import load_survey
+
+    folder = Path(path)
+    if is_release(folder):
+        return read_release(folder)
+    if not (folder / "survey.yaml").is_file():
+        raise UsageError(f"{folder} is neither a dataset folder (with survey.yaml) nor a release "
+                         f"folder (with manifest.json)")
+    cache = folder / CACHE
+    if _fresh(folder, cache):
+        return read_release(cache)
+    survey = load_survey(folder)
+    release = build_release(survey)
+    if write:
+        try:
+            write_release(release, cache)
+            return read_release(cache)
+        except OSError:
+            return release  # a read-only dataset folder: the release stays in memory
+    return release
+
