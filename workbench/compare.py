@@ -337,7 +337,8 @@ def _assemble(frame: pd.DataFrame, reason: np.ndarray, one_sample=None) -> pd.Da
         values = test[column].to_numpy(dtype="float64").copy()
         values[hide] = np.nan
         frame[column] = values
-    for column in ("mean", "other_mean", "sd", "other_sd"):
+    # a hidden side shows no number at all, not even its count
+    for column in ("mean", "other_mean", "sd", "other_sd", "n", "other_n"):
         frame.loc[hide, column] = np.nan
     frame["suppressed"] = hide
     frame["reason"] = reason

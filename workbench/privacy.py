@@ -533,8 +533,9 @@ def _hidden_rows(table: pd.DataFrame, name: str, wave: Any) -> list[dict]:
     found = []
     hidden = ~_shown(table)
     # ``answers`` beside a hidden statistic is the respondents' count, checked in ``rates``
-    counts = ("answers",) if name == "rates" else ("n",)
-    columns = [c for c in [*counts, *value_columns(table), "share"] if c in table.columns]
+    counts = {"rates": ("answers",), "comparisons": ("n", "other_n")}.get(name, ("n",))
+    columns = [c for c in [*counts, *value_columns(table), "share", "rate", "diff", "p", "d",
+                           "other_mean", "other_sd"] if c in table.columns]
     for column in columns:
         values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype="float64",
                                                                         na_value=np.nan)
@@ -757,7 +758,7 @@ def audit(tables: Mapping[str, pd.DataFrame], policy: "PrivacyPolicy") -> pd.Dat
     for wave in pd.unique(units["wave"].astype(str)):
         tree = Tree.of(Hierarchy.from_frame(of_wave("units", wave)))
         factors, items = of_wave("factors", wave), of_wave("items", wave)
-        for name in ("factors", "items", "rates", "extras", "groups", "scores"):
+        for name in ("factors", "items", "rates", "extras", "groups", "scores", "comparisons"):
             frame = of_wave(name, wave)
             if not frame.empty:
                 found += _hidden_rows(frame, name, wave)
