@@ -59,9 +59,10 @@ def test_hand_calculation():
     # X scores: 4, 5, 3, 4 -> mean 4, sd sqrt(2/3), N = 5
     assert (x["n"], x["invited"], x["mean"]) == (4, 5, 4.0)
     assert x["sd"] == pytest.approx(math.sqrt(2 / 3), abs=1e-12)
-    se = math.sqrt(2 / 3) / 2
+    # one se, with the finite population correction: s/sqrt(n) x sqrt(1 - n/N)
+    se = math.sqrt(2 / 3) / 2 * math.sqrt(1 - 4 / 5)
     assert x["se"] == pytest.approx(se, abs=1e-12)
-    moe = T975_DF3 * se * math.sqrt(1 - 4 / 5)
+    moe = T975_DF3 * se
     assert x["moe"] == pytest.approx(moe, abs=1e-9)
     assert (x["ci_low"], x["ci_high"]) == pytest.approx((4 - moe, 4 + moe), abs=1e-9)
     # X answers (reverse flipped): 4,4 5,5 3,3 4,4 -> 3: 2, 4: 4, 5: 2 of 8
@@ -82,7 +83,9 @@ def test_pisaitems_published_percentages():
         pytest.skip("../shared/realdata is absent")
     raw = pd.read_csv(path)
     items = [c for c in raw.columns if c.startswith("ST24Q")]
-    inst = parse_instrument({"id": "pisa", "scale": {"min": 1, "max": 4},
+    # one answer is enough for a score, so every answer counts, as in the likert package (the
+    # workbench counts an item's answers only from the persons scored on its factor)
+    inst = parse_instrument({"id": "pisa", "scale": {"min": 1, "max": 4}, "min_answered": 0.01,
                              "factors": [{"id": "F", "items": [{"id": i} for i in items]}]})
     countries = sorted(raw["CNT"].unique())
     tree = Hierarchy.from_frame(pd.DataFrame({

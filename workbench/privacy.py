@@ -89,8 +89,8 @@ COUNT_COLUMNS = ("n", "answers")
 #: loss over blocks and hides it wholly only when nothing else can protect the same persons.
 LARGE_UNIT = 20
 
-#: How much each earlier hiding of a large unit adds to its cost (rule 3), per block.
-_SPREAD = 3.0
+#: How much each earlier hiding of a large unit adds to its cost (rule 3).
+_SPREAD = 2.0
 
 
 def value_columns(table: pd.DataFrame) -> list[str]:
@@ -450,18 +450,18 @@ def decide(hierarchy: Hierarchy, blocks: Sequence[Block], policy: "PrivacyPolicy
                 raise UsageError(f"block {block.name} requires {block.requires}, which must "
                                  f"come before it")
             pub &= out[block.requires].published
+        large = size >= LARGE_UNIT
         cost = n[:, 0].copy()
         if block.kind == "factor":
-            large = size >= LARGE_UNIT
-            cost = np.where(large, cost * (1.0 + _SPREAD * hidden_count / max(factor_blocks, 1)),
-                            cost)
+            # any large unit costs more than any small one; among large units, each factor
+            # already hidden weighs more than size, so the loss is spread over them
+            cost = np.where(large, LARGE_UNIT + np.sqrt(n[:, 0]) * (1.0 + _SPREAD *
+                                                                    hidden_count), cost)
             # hiding a large unit in the last factor block that still shows it: only when
             # nothing else can protect the same persons
             cost = np.where(large & (hidden_count >= factor_blocks - 1), cost + 1e12, cost)
-        # a unit may be hidden itself (its atom joining the one above) when it is small, or
-        # for at most half of the factor blocks when a leader reports on it
-        movable = (tree.parent >= 0) & ((size < LARGE_UNIT) |
-                                        (hidden_count < factor_blocks / 2))
+        # a unit may be hidden itself (its atom joining the one above) only when it is small
+        movable = (tree.parent >= 0) & ~large
         pub = _restore(tree, n, _complement(tree, n, pub, min_n, cost, movable), pub, min_n,
                        cost)
         reason = _reasons(n, pub, min_n)
