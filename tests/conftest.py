@@ -169,3 +169,19 @@ def municipality():
     from workbench.validate import load_survey
 
     return load_survey(SAMPLES / "municipality")
+
+
+@pytest.fixture(scope="session")
+def university_release(university):
+    """The release of the university sample, built once for the whole run (in memory)."""
+    from workbench.release import build_release
+
+    return build_release(university)
+
+
+@pytest.fixture(scope="session")
+def municipality_release(municipality):
+    """The release of the municipality sample, built once for the whole run (in memory)."""
+    from workbench.release import build_release
+
+    return build_release(municipality)

@@ -529,7 +529,8 @@ def compare(release, unit: str, against: str, wave: str | None = None, threshold
     Parameters
     ----------
     release
-        A :class:`workbench.release.Release` (or a dataset or release folder).
+        A :class:`workbench.release.Release` (or a dataset or release folder, or a loaded
+        Survey, whose release is then built in memory).
     unit
         The unit id (its whole subtree is one group).
     against
@@ -582,10 +583,9 @@ def compare(release, unit: str, against: str, wave: str | None = None, threshold
         Unknown unit, wave, ``against``, ``level``, ``lang`` or ``adjust``; the root against
         its parent; no previous wave; no benchmarks.
     """
-    from workbench.release import Release, open_release
+    from workbench.release import as_release
 
-    if not isinstance(release, Release):
-        release = open_release(release)
+    release = as_release(release)
     if against not in AGAINST:
         raise UsageError(f"against {against!r} is not known; use one of {', '.join(AGAINST)}")
     if level not in ("factor", "item"):
@@ -611,6 +611,11 @@ def compare(release, unit: str, against: str, wave: str | None = None, threshold
     if against == "previous" and release.waves.index(wave) == 0:
         raise UsageError(f"wave {wave} is the first wave in survey.yaml; there is no previous "
                          "wave to compare with")
+    if against == "previous":
+        before = release.waves[release.waves.index(wave) - 1]
+        if unit not in release.hierarchy(before):
+            raise UsageError(f"unit {unit!r} did not exist in wave {before} (the wave before "
+                             f"{wave}); compare it against its parent or a benchmark instead")
     if against == "benchmark" and release.benchmarks is None:
         raise UsageError("this survey has no benchmarks: add a benchmarks file (wave, benchmark, "
                          "factor, mean) and name it under 'benchmarks' in survey.yaml")

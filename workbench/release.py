@@ -76,7 +76,7 @@ from workbench.privacy import (
 from workbench.survey import BackgroundVariable, Survey, SurveyConfig
 
 __all__ = ["Release", "build_release", "write_release", "read_release", "open_release",
-           "is_release", "SCORE_BINS", "FORMAT", "TABLES", "CACHE"]
+           "as_release", "is_release", "SCORE_BINS", "FORMAT", "TABLES", "CACHE"]
 
 #: Version of the folder layout; a reader refuses a release of another format.
 FORMAT = 1
@@ -752,3 +752,12 @@ def open_release(path: str | Path, write: bool = True) -> Release:
             return release  # a read-only dataset folder: the release stays in memory
     return release
 
+
+def as_release(source) -> Release:
+    """A release from what a caller holds: a Release as it is, a loaded Survey's release built
+    in memory, or a dataset or release folder (:func:`open_release`)."""
+    if isinstance(source, Release):
+        return source
+    if isinstance(source, Survey):
+        return build_release(source)
+    return open_release(source)

@@ -60,17 +60,6 @@ def check_unit(source, unit: str, wave: str) -> None:
         raise UsageError(f"unit {unit!r} is not in the hierarchy of wave {wave}{hint}")
 
 
-def _as_release(source):
-    from workbench.release import Release, build_release, open_release
-    from workbench.survey import Survey
-
-    if isinstance(source, Release):
-        return source
-    if isinstance(source, Survey):
-        return build_release(source)
-    return open_release(source)
-
-
 def _points(table: pd.DataFrame) -> list[str]:
     return [c for c in table.columns if str(c).startswith("pct_")]
 
@@ -129,7 +118,9 @@ def stats_table(source, wave: str | int | None = None, level: str = "factor",
         raise UsageError(f"level must be 'factor' or 'item', got {level!r}")
     if lang not in ("nb", "en"):
         raise UsageError(f"lang must be 'nb' or 'en', got {lang!r}")
-    release = _as_release(source)
+    from workbench.release import as_release
+
+    release = as_release(source)
     waves = check_wave(release, wave)
     if by is not None and by not in release.config.background:
         known = ", ".join(release.config.background) or "none in survey.yaml"
