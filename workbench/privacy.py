@@ -619,38 +619,42 @@ def _group_checks(tree: Tree, groups: pd.DataFrame, totals: pd.DataFrame, name: 
     min_n = policy.min_n
     if groups.empty:
         return found
-    shown = _shown(groups) & (pd.to_numeric(groups["n"], errors="coerce").fillna(0) > 0
-                              ).to_numpy()
-    g = groups.loc[shown]
-    t = totals.loc[_shown(totals)].set_index(["unit_id", "key"])["n"]
+    n = pd.to_numeric(groups["n"], errors="coerce").fillna(0)
+    g = groups.loc[_shown(groups) & (n > 0).to_numpy()].assign(n=n)
+    if g.empty:
+        return found
+    g = g.assign(unit_id=g["unit_id"].astype(str), key=g["key"].astype(str))
+    for r in g.loc[g["n"] < min_n].itertuples(index=False):
+        found.append(_violation(wave, name, r.key, r.unit_id, r.group, "min_n", r.n,
+                                f"{r.by} = {r.group} published with n = {r.n:g}"))
     level = pd.Series(tree.level, index=tree.index)
-    for (by, key), part in g.groupby(["by", "key"], sort=False):
-        for unit, rows in part.groupby("unit_id", sort=False):
-            depth = int(level.get(unit, -1))
-            if depth not in policy.background_levels:
-                found.append(_violation(wave, name, key, unit, "", "background_level",
-                                        rows["n"].sum(), f"{by} groups at level {depth}"))
-            small = rows[rows["n"] < min_n]
-            for r in small.itertuples(index=False):
-                found.append(_violation(wave, name, key, unit, r.group, "min_n", r.n,
-                                        f"{by} = {r.group} published with n = {r.n:g}"))
-            if (unit, key) not in t.index:
-                found.append(_violation(wave, name, key, unit, "", "group_complement",
-                                        rows["n"].sum(), f"{by} groups under a hidden total"))
-                continue
-            rest = float(t.loc[(unit, key)]) - float(rows["n"].sum())
-            if 0 < rest < min_n:
-                found.append(_violation(wave, name, key, unit, "(other)", "group_complement",
-                                        rest, f"the total minus the published {by} groups "
-                                        f"leaves {rest:g} persons"))
-        units = part["unit_id"].astype(str).unique()
-        pos = tree.index.get_indexer(units)
+    depth = level.reindex(g["unit_id"]).fillna(-1).astype(int).to_numpy()
+    for r in g.loc[~np.isin(depth, policy.background_levels)].itertuples(index=False):
+        found.append(_violation(wave, name, r.key, r.unit_id, "", "background_level", r.n,
+                                f"{r.by} groups at a level outside background_levels"))
+    cells = g.groupby(["by", "unit_id", "key"], sort=False)["n"].sum().reset_index()
+    t = totals.loc[_shown(totals)]
+    t = pd.Series(t["n"].to_numpy(dtype="float64"),
+                  index=pd.MultiIndex.from_arrays([t["unit_id"].astype(str),
+                                                   t["key"].astype(str)]))
+    total = t.reindex(pd.MultiIndex.from_arrays([cells["unit_id"], cells["key"]])).to_numpy()
+    for r in cells.loc[np.isnan(total)].itertuples(index=False):
+        found.append(_violation(wave, name, r.key, r.unit_id, "", "group_complement", r.n,
+                                f"{r.by} groups under a hidden total"))
+    rest = total - cells["n"].to_numpy()
+    for i in np.flatnonzero((rest > 0) & (rest < min_n)):
+        r = cells.iloc[i]
+        found.append(_violation(wave, name, r["key"], r["unit_id"], "(other)",
+                                "group_complement", rest[i], f"the total minus the published "
+                                f"{r['by']} groups leaves {rest[i]:g} persons"))
+    for by, part in cells.groupby("by", sort=False):
+        pos = tree.index.get_indexer(part["unit_id"].unique())
         claims = np.zeros(len(tree.index), dtype=bool)
         claims[pos[pos >= 0]] = True
         nested = tree.below(claims)
         for u in pos[(pos >= 0)]:
             if nested[u]:
-                found.append(_violation(wave, name, key, tree.index[u], "", "group_nesting", 0,
+                found.append(_violation(wave, name, "", tree.index[u], "", "group_nesting", 0,
                                         f"{by} groups below a unit that shows {by} groups: "
                                         f"a group minus the same group below"))
     return found
@@ -681,26 +685,44 @@ def _comparisons(tree: Tree, table: pd.DataFrame, cells: Mapping[tuple[str, str]
     if table.empty:
         return found
     live = table.loc[_shown(table)]
-    for r in live.itertuples(index=False):
-        here = cells.get((str(r.wave), str(r.level)))
-        if here is None or (r.unit_id, r.key) not in here.index:
-            found.append(_violation(wave, "comparisons", r.key, r.unit_id, "", "derived", 0,
-                                    f"{r.against}: the unit's cell is hidden"))
+    if live.empty:
+        return found
+    n = np.full(len(live), np.nan)
+    other = np.full(len(live), np.nan)
+    level = live["level"].astype(str).to_numpy()
+    for lev in pd.unique(level):
+        rows = level == lev
+        here = cells.get((str(wave), lev))
+        if here is None:
             continue
-        if r.against in ("parent", "siblings"):
-            if (r.other_id, r.key) not in here.index:
-                found.append(_violation(wave, "comparisons", r.key, r.unit_id, "", "derived",
-                                        0, f"{r.against}: the parent's cell is hidden"))
-                continue
-            rest = float(here.loc[(r.other_id, r.key)]) - float(here.loc[(r.unit_id, r.key)])
-            if 0 < rest < min_n:
-                found.append(_violation(wave, "comparisons", r.key, r.unit_id, "", "atom",
-                                        rest, f"the rest of {r.other_id} holds {rest:g}"))
-        elif r.against == "previous":
-            there = cells.get((str(r.other_wave), str(r.level)))
-            if there is None or (r.other_id, r.key) not in there.index:
-                found.append(_violation(wave, "comparisons", r.key, r.unit_id, "", "derived",
-                                        0, "previous: the earlier cell is hidden"))
+        part = live.loc[rows]
+        n[rows] = here.reindex(pd.MultiIndex.from_arrays(
+            [part["unit_id"].astype(str), part["key"].astype(str)])).to_numpy()
+        side = part["against"].isin(["parent", "siblings"]).to_numpy()
+        mine = np.full(rows.sum(), np.nan)
+        mine[side] = here.reindex(pd.MultiIndex.from_arrays(
+            [part["other_id"].astype(str)[side], part["key"].astype(str)[side]])).to_numpy()
+        for then in pd.unique(part.loc[part["against"] == "previous", "other_wave"]):
+            there = cells.get((str(then), lev))
+            sel = ((part["against"] == "previous") & (part["other_wave"] == then)).to_numpy()
+            if there is not None:
+                mine[sel] = there.reindex(pd.MultiIndex.from_arrays(
+                    [part["other_id"].astype(str)[sel],
+                     part["key"].astype(str)[sel]])).to_numpy()
+        other[rows] = mine
+    against = live["against"].to_numpy()
+    checks = [(np.isnan(n), "the unit's cell is hidden"),
+              (np.isin(against, ["parent", "siblings", "previous"]) & np.isnan(other),
+               "the other cell is hidden")]
+    rest = other - n
+    checks.append((np.isin(against, ["parent", "siblings"]) & (rest > 0) & (rest < min_n),
+                   "the rest of the parent holds fewer than min_n persons"))
+    for bad, what in checks:
+        for i in np.flatnonzero(bad)[:50]:
+            r = live.iloc[i]
+            found.append(_violation(wave, "comparisons", r["key"], r["unit_id"], "", "derived",
+                                    0 if np.isnan(rest[i]) else rest[i],
+                                    f"{r['against']}: {what}"))
     return found
 
 

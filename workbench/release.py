@@ -76,7 +76,7 @@ from workbench.privacy import (
 from workbench.survey import BackgroundVariable, Survey, SurveyConfig
 
 __all__ = ["Release", "build_release", "write_release", "read_release", "open_release",
-           "as_release", "is_release", "SCORE_BINS", "FORMAT", "TABLES", "CACHE"]
+           "as_release", "is_release", "SCORE_BINS", "score_bins", "FORMAT", "TABLES", "CACHE"]
 
 #: Version of the folder layout; a reader refuses a release of another format.
 FORMAT = 1
@@ -88,8 +88,17 @@ TABLES = ("units", "factors", "items", "groups", "extras", "scores", "rates", "c
 #: Where a dataset keeps its release (``DATASET/.workbench/release``).
 CACHE = Path(".workbench") / "release"
 
-#: Edges of the half-point bins of person scores (the last bin closes at 5).
+#: Edges of the half-point bins of person scores on a 1-5 scale (the last bin closes at 5).
 SCORE_BINS = np.array([1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0001])
+
+
+def score_bins(instrument: Instrument) -> np.ndarray:
+    """Edges of the half-point bins of person scores on the instrument's scale (the last bin
+    closes at the top of the scale)."""
+    lo, hi = instrument.scale.min, instrument.scale.max
+    edges = np.arange(lo, hi + 0.25, 0.5)
+    edges[-1] = hi + 1e-4
+    return edges
 
 _STAT = ("n", "invited", "mean", "sd", "se", "ci_low", "ci_high", "moe")
 
@@ -107,7 +116,7 @@ class _Rolled:
     by_factor: Mapping[str, Any]
     by_item: Mapping[str, Any]
     extras: Mapping[str, Any]
-    scores: Mapping[str, Any]
+    scores: np.ndarray  # persons per unit (subtree), factor and score bin
 
 
 def _roll_wave(survey: Survey, wave: str) -> tuple[Hierarchy, _Rolled]:
@@ -148,13 +157,17 @@ def _roll_wave(survey: Survey, wave: str) -> tuple[Hierarchy, _Rolled]:
         values = np.where(position >= 0, raw, np.nan)
         extras[question.id] = up(category_sums(data, hierarchy, codes, len(order), question.id,
                                                values))
-    scores = {}
     person = factor_scores(scored_values(data, instrument), instrument)
-    for k, f in enumerate(instrument.factors):
-        bins = np.digitize(person[:, k], SCORE_BINS) - 1.0
-        bins[np.isnan(person[:, k])] = np.nan
-        scores[f.id] = up(category_sums(data, hierarchy, bins, len(SCORE_BINS) - 1, f.id,
-                                        person[:, k]))
+    edges = score_bins(instrument)
+    bins = len(edges) - 1
+    position = np.digitize(person, edges) - 1
+    ok = ~np.isnan(person)
+    unit_index = pd.Index(hierarchy.ids).get_indexer(data["unit_id"])
+    factors = person.shape[1]
+    flat = (unit_index[:, None] * factors + np.arange(factors)) * bins + position
+    counts = np.bincount(flat[ok], minlength=len(hierarchy) * factors * bins)
+    scores = np.asarray(matrix @ counts.reshape(len(hierarchy), -1).astype("float64")
+                        ).reshape(len(hierarchy), factors, bins)
     return hierarchy, _Rolled(factor=factor, item=item, by_factor=by_factor, by_item=by_item,
                               extras=extras, scores=scores)
 
@@ -313,17 +326,20 @@ def _wave_tables(survey: Survey, wave: str, policy: PrivacyPolicy) -> dict[str, 
         extras = _blank(extras, extras["suppressed"].to_numpy())
         extras.loc[extras["suppressed"].to_numpy(), "share"] = np.nan
 
-    scores = []
-    lows, highs = SCORE_BINS[:-1], np.r_[SCORE_BINS[1:-1], 5.0]
-    for k, f in enumerate(factor_ids):
-        frame = describe(rolled.scores[f], instrument, top_box=1)
-        for b in range(len(lows)):
-            scores.append(pd.DataFrame({
-                "wave": wave, "unit_id": ids, "key": f, "low": lows[b], "high": highs[b],
-                "share": frame[f"pct_{b + 1}"].to_numpy(), "suppressed": ~pub[:, k],
-                "reason": why[:, k]}))
-    scores = pd.concat(scores, ignore_index=True)
-    scores.loc[scores["suppressed"].to_numpy(), "share"] = np.nan
+    edges = score_bins(instrument)
+    counts = rolled.scores
+    bins = counts.shape[2]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = 100.0 * counts / counts.sum(axis=2, keepdims=True)
+    share[~pub] = np.nan
+    scores = pd.DataFrame({
+        "wave": wave, "unit_id": np.repeat(ids, len(factor_ids) * bins),
+        "key": np.tile(np.repeat(np.asarray(factor_ids, dtype=object), bins), units),
+        "low": np.tile(edges[:-1], units * len(factor_ids)),
+        "high": np.tile(np.r_[edges[1:-1], instrument.scale.max], units * len(factor_ids)),
+        "share": share.reshape(-1),
+        "suppressed": np.repeat(~pub, bins, axis=1).reshape(-1),
+        "reason": np.repeat(why, bins, axis=1).reshape(-1)})
 
     resp = decisions["respondents"]
     invited = rolled.factor.invited
