@@ -378,8 +378,47 @@ def _children(pid: int) -> list[int]:
             for c in (task / "children").read_text().split()]
 
 
+def _process(argv: list[str]) -> tuple[float, float]:
+    """Wall time (s) and peak RSS (MB) of one whole ``workbench`` process."""
+    import os
+    import subprocess
+
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "workbench.cli", *argv],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if status != 0:
+        raise RuntimeError(f"workbench {' '.join(argv)} failed ({status})")
+    return wall, usage.ru_maxrss / 1024
+
+
+def bench_release() -> None:
+    """Issue 9: build, protect, audit and write the release of the university sample (4 waves,
+    every table) as one process, beside loading alone; and the utility of the protection."""
+    import json
+    import tempfile
+
+    dataset = SAMPLES / "university"
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = [_process(["release", str(dataset), "--out", f"{tmp}/r"]) for _ in range(3)]
+        wall = statistics.median(w for w, _ in runs)
+        rss = max(m for _, m in runs)
+        load = statistics.median(_process(["validate", str(dataset)])[0] for _ in range(3))
+        report("release university (process)", wall, "s", load, "validate alone (process)")
+        report("release university: peak RSS", rss, "MB")
+        manifest = json.loads((Path(tmp) / "r" / "manifest.json").read_text())
+    utility = manifest["utility"]
+    # the first version (one table at a time, one decision per unit for all keys)
+    report("factor cells >= min_n published", 100 * utility["factor_cells_published_share"],
+           "%", target=">= 95 % (first version: 85.0 %)")
+    report("unit-waves of 20+ answers wholly hidden", utility["large_units_wholly_hidden"],
+           "", target="0 (first version: 52)")
+    report("release audit findings", manifest["audit"]["findings"], "", target="0")
+
+
 BENCHMARKS = {"load": bench_load, "stats": bench_stats, "handouts": bench_handouts,
-              "apps": bench_apps}
+              "apps": bench_apps, "release": bench_release}
 
 
 def main(argv: list[str] | None = None) -> int:
