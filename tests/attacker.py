@@ -14,6 +14,11 @@ at once, and tries what DESIGN.md forbids:
   answer of its scored persons, so factor minus items isolates whoever an item table counts
   and the factor does not, or the reverse); items shown beside a hidden factor; comparisons,
   score distributions and usefulness shares of cells that are hidden; numbers on hidden rows.
+* **Mean of means** (:func:`_mean_of_means`): a person's factor score is the mean of the items
+  they answered, so in a set where the factor's sum and all its items' sums are known,
+  factor sum - (item sums)/k is the weighted total of the persons who skipped items; where
+  the items' n say that exactly one person skipped exactly one item, that person's score
+  follows.
 * **Exactly** (:func:`exact_leak`, for small datasets): every published sum and count of one
   key, from the factor, item and group tables together, as linear equations over the cells
   (own unit x background values); a linear programme finds the cells the counts force empty,
@@ -164,6 +169,7 @@ def attack(release, persons: dict[str, pd.DataFrame] | None = None) -> list[tupl
         leaks += _unit_tables(release, t, wave, min_n, who)
         leaks += _group_tables(release, t, wave, min_n, who)
         leaks += _across_tables(release, wave)
+        leaks += _mean_of_means(release, t, wave, who)
         leaks += _hidden_numbers(release, wave)
         leaks += _derived(release, t, wave, min_n)
     return leaks
@@ -282,9 +288,9 @@ def _across_tables(release, wave: str) -> list[tuple]:
     for (unit, factor), part in items.groupby(["unit_id", "factor"]):
         row = f.loc[(unit, factor)]
         shown = ~part["suppressed"].astype(bool) & (part["n"].fillna(0) > 0)
-        if bool(row["suppressed"]):
+        if pd.isna(row[points[0]]):   # the factor's distribution is not published
             if shown.any():
-                leaks.append((wave, "items", factor, "item shown, factor hidden", unit))
+                leaks.append((wave, "items", factor, "item shown, distribution hidden", unit))
             continue
         if not shown.all() and (part.loc[~shown, "reason"] != "no_answers").any():
             leaks.append((wave, "items", factor, "factor shown, an item hidden", unit))
@@ -303,6 +309,58 @@ def _across_tables(release, wave: str) -> list[tuple]:
         if (live["n"] > row["n"]).any():
             leaks.append((wave, "items", factor, "an item counts someone the factor does not",
                           unit))
+    return leaks
+
+
+def _mean_of_means(release, t: Tree, wave: str, who) -> list[tuple]:
+    """Recover the score of the one person in an atom who skipped one item of a factor."""
+    leaks = []
+    factors = _shown(_of(release.tables["factors"], wave))
+    items = _shown(_of(release.tables["items"], wave))
+    if factors.empty or items.empty:
+        return leaks
+    f = factors.set_index(["unit_id", "key"])
+    for factor, part in items.groupby("factor"):
+        keys = sorted(set(part["key"]))
+        k = len([i for i in release.instrument.factor(factor).items])
+        if len(keys) < k:
+            continue
+        cells = part.pivot_table(index="unit_id", columns="key", values=["n", "mean"],
+                                 aggfunc="first")
+        units = [u for u in cells.index if (u, factor) in f.index
+                 and cells.loc[u, "n"].notna().all()]
+        nodes = set(units)
+        above = _nearest_node_above(t, nodes)
+
+        def own(u):   # the atom: u minus its nearest published descendants
+            inner = [v for v, a in above.items() if a == u]
+            n_f = f.loc[(u, factor), "n"] - sum(f.loc[(v, factor), "n"] for v in inner)
+            s_f = _sum_of(f.loc[(u, factor)]) - sum(_sum_of(f.loc[(v, factor)]) for v in inner)
+            n_i = {i: cells.loc[u, ("n", i)] - sum(cells.loc[v, ("n", i)] for v in inner)
+                   for i in keys}
+            s_i = {i: cells.loc[u, ("n", i)] * cells.loc[u, ("mean", i)]
+                   - sum(cells.loc[v, ("n", i)] * cells.loc[v, ("mean", i)] for v in inner)
+                   for i in keys}
+            return n_f, s_f, n_i, s_i, inner
+
+        for u in units:
+            n_f, s_f, n_i, s_i, inner = own(u)
+            shortfall = {i: n_f - n_i[i] for i in keys}
+            if sum(shortfall.values()) != 1:
+                continue
+            y = s_f - sum(s_i.values()) / k
+            score = y * k   # y = T (1/(k-1) - 1/k) = T / (k (k-1)), the score is T/(k-1)
+            leaks.append((wave, "factors+items", factor, "mean of means", u, round(score, 6)))
+            if who is not None:
+                inside = who["unit_id"].isin(t.subtree(u))
+                for v in inner:
+                    inside &= ~who["unit_id"].isin(t.subtree(v))
+                skipped = [i for i, c in shortfall.items() if c == 1][0]
+                person = who.loc[inside & who[f"pop:{factor}"].notna()
+                                 & who[f"pop:{skipped}"].isna()]
+                assert len(person) == 1, (u, factor, len(person))
+                assert math.isclose(float(person[f"val:{factor}"].iloc[0]), score,
+                                    abs_tol=1e-6), (u, factor, score)
     return leaks
 
 

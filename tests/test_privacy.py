@@ -362,9 +362,50 @@ def test_the_attacker_finds_the_leaks_of_tables_protected_one_by_one(tmp_path):
                           instrument=release.instrument, config=release.config)
     found = attack(leaky)
     kinds = {leak[3] for leak in found}
-    assert "item shown, factor hidden" in kinds and "subtraction" in kinds
+    assert "item shown, distribution hidden" in kinds and "subtraction" in kinds
     assert set(audit(tables, release.policy)["check"]) >= {"atom", "block"}
     assert factors.loc[("A", "F1"), "suppressed"]
+
+
+def test_one_person_who_skipped_an_item_is_protected(tmp_path, monkeypatch):
+    # group A: 8 persons, exactly one of whom skipped A2 (still scored on F1: 2 of 3 items)
+    parents = {"R": "", "A": "R", "B": "R"}
+    frame = responses_for({"R": 0, "A": 8, "B": 30}, seed=5, skip=0.0)
+    a = frame.index[frame["unit_id"] == "A"]
+    frame.loc[a[0], "A2"] = pd.NA
+    folder = write_dataset(tmp_path / "d", parents, frame)
+    release = release_of(folder)
+    who = persons(folder)
+    assert_safe(release, who)
+    factors = release.tables["factors"].set_index(["unit_id", "key"])
+    # A keeps its mean; its distribution and items are hidden (they would single her out)
+    assert not factors.loc[("A", "F1"), "suppressed"]
+    assert factors.loc[("A", "F1"), "dist_suppressed"]
+    assert np.isnan(factors.loc[("A", "F1"), "pct_3"])
+    items = release.tables["items"].set_index(["unit_id", "key"])
+    assert items.loc[("A", "A1"), "suppressed"] and np.isnan(items.loc[("A", "A1"), "mean"])
+    # without that protection the attacker recovers her score from the mean and the items
+    import workbench.release as module
+
+    plain = module._blocks
+
+    def unprotected(*args):
+        out = []
+        for b in plain(*args):
+            if b.checked:
+                keep = [i for i, k in enumerate(b.keys) if k not in b.checked]
+                b = Block(b.name, tuple(b.keys[i] for i in keep), b.n[:, keep],
+                          {v: GroupCounts(g.values, g.n[:, :, keep]) for v, g in
+                           b.groups.items()}, b.requires, b.kind)
+            out.append(b)
+        return out
+
+    monkeypatch.setattr(module, "_blocks", unprotected)
+    leaky = release_of(folder)
+    found = [leak for leak in attack(leaky, who) if leak[3] == "mean of means"]
+    assert ("2021", "factors+items", "F1", "mean of means", "A") in {f[:5] for f in found}
+    assert not leaky.manifest["audit"]["ok"]
+    assert "skippers" in set(audit(leaky.tables, leaky.policy)["check"])
 
 
 # --------------------------------------------------------------------------------------------

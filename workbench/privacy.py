@@ -280,7 +280,12 @@ class Block:
         The name of a block whose published cells bound this one's (a question asked only
         of some: published only where the question it depends on is).
     kind
-        ``factor``, ``extra`` or ``respondents``; rule 3 spreads the loss over factor blocks.
+        ``factor``, ``answers``, ``extra`` or ``respondents``; rule 3 spreads the loss over
+        factor blocks.
+    checked
+        Keys whose counts are never shown but must not be isolated either: they are left
+        out of rule 1 and held to rule 2 (every atom 0 or >= min_n), and a group cell, its
+        own atom, holds 0 or >= min_n of them (e.g. the persons who skipped some items).
     """
 
     name: str
@@ -289,6 +294,7 @@ class Block:
     groups: Mapping[str, GroupCounts] = field(default_factory=dict)
     requires: str | None = None
     kind: str = "factor"
+    checked: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -313,13 +319,22 @@ class Decision:
     groups: Mapping[str, tuple[np.ndarray, np.ndarray]]
 
 
-def _primary(n: np.ndarray, min_n: int) -> np.ndarray:
+def _primary(n: np.ndarray, min_n: int, counted: np.ndarray | None = None) -> np.ndarray:
+    """Rule 1: the lead key has at least min_n persons, every counted key 0 or >= min_n."""
     lead = n[:, 0]
-    return (lead >= min_n) & ((n >= min_n) | (n == 0)).all(axis=1)
+    ok = (n >= min_n) | (n == 0)
+    if counted is not None:
+        ok = ok[:, counted]
+    return (lead >= min_n) & ok.all(axis=1)
 
 
-def _reasons(n: np.ndarray, pub: np.ndarray, min_n: int) -> np.ndarray:
-    primary = _primary(n, min_n)
+def _counted(block: "Block") -> np.ndarray:
+    return np.array([k not in block.checked for k in block.keys], dtype=bool)
+
+
+def _reasons(n: np.ndarray, pub: np.ndarray, min_n: int,
+             counted: np.ndarray | None = None) -> np.ndarray:
+    primary = _primary(n, min_n, counted)
     return np.select([pub, n[:, 0] == 0, ~primary], ["", "no_answers", "min_n"],
                      "complement").astype(object)
 
@@ -444,7 +459,8 @@ def decide(hierarchy: Hierarchy, blocks: Sequence[Block], policy: "PrivacyPolicy
             raise UsageError(f"block {block.name}: counts of shape {n.shape}, expected "
                              f"{(units, len(block.keys))} (units x keys)")
         size = n[:, 0] if answers is None else np.asarray(answers, dtype="float64")
-        pub = _primary(n, min_n)
+        counted = _counted(block)
+        pub = _primary(n, min_n, counted)
         if block.requires is not None:
             if block.requires not in out:
                 raise UsageError(f"block {block.name} requires {block.requires}, which must "
@@ -464,20 +480,21 @@ def decide(hierarchy: Hierarchy, blocks: Sequence[Block], policy: "PrivacyPolicy
         movable = (tree.parent >= 0) & ~large
         pub = _restore(tree, n, _complement(tree, n, pub, min_n, cost, movable), pub, min_n,
                        cost)
-        reason = _reasons(n, pub, min_n)
+        reason = _reasons(n, pub, min_n, counted)
         if block.requires is not None:
             lead = out[block.requires]
             reason = np.where(~pub & ~lead.published & (n[:, 0] > 0), lead.reason, reason)
         if block.kind == "factor":
             hidden_count += ~pub & (n[:, 0] > 0)
-        groups = {var: _decide_groups(tree, counts, n, pub, allowed, min_n)
+        groups = {var: _decide_groups(tree, counts, n, pub, allowed, min_n, counted)
                   for var, counts in block.groups.items()}
         out[block.name] = Decision(published=pub, reason=reason, groups=groups)
     return out
 
 
 def _decide_groups(tree: Tree, counts: GroupCounts, total: np.ndarray, total_pub: np.ndarray,
-                   allowed: np.ndarray, min_n: int) -> tuple[np.ndarray, np.ndarray]:
+                   allowed: np.ndarray, min_n: int,
+                   counted: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Rule 4 for one variable: published group cells and their reasons (units x values).
 
     Groups are shown only at the *top* units: at an allowed level, with their own cell
@@ -495,6 +512,7 @@ def _decide_groups(tree: Tree, counts: GroupCounts, total: np.ndarray, total_pub
     reason = np.full((units, values), "", dtype=object)
     for u in np.flatnonzero(top):
         cells = g[u]  # values x keys
+        # a group cell is its own atom: checked keys too hold 0 or >= min_n
         chosen = (cells[:, 0] >= min_n) & ((cells >= min_n) | (cells == 0)).all(axis=1)
         while chosen.any():
             rest = total[u] - cells[chosen].sum(axis=0)
@@ -503,7 +521,9 @@ def _decide_groups(tree: Tree, counts: GroupCounts, total: np.ndarray, total_pub
             candidates = np.flatnonzero(chosen)
             chosen[candidates[np.argmin(cells[candidates, 0])]] = False
         pub[u] = chosen
-        primary = (cells[:, 0] >= min_n) & ((cells >= min_n) | (cells == 0)).all(axis=1)
+        ok = (cells >= min_n) | (cells == 0)
+        primary = (cells[:, 0] >= min_n) & (ok if counted is None else ok[:, counted]).all(
+            axis=1)
         reason[u] = np.select([chosen, cells[:, 0] == 0, ~primary],
                               ["", "no_answers", "min_n"], "complement")
     shown_elsewhere = allowed & ~top & (total[:, 0] > 0)
@@ -586,16 +606,20 @@ def _laminar(tree: Tree, table: pd.DataFrame, name: str, wave: Any, min_n: int,
 
 
 def _blocks(factors: pd.DataFrame, items: pd.DataFrame, wave: Any) -> list[dict]:
-    """One decision per factor block: a factor cell and its items' cells go together.
+    """A factor's distribution and its items' cells go together.
 
-    The factor's distribution is the sum of its items': a factor cell shown beside some of
-    its items would give away the others; an item shown without its factor would still
+    The factor's distribution is the sum of its items': shown beside some of its items it
+    would give away the others; an item shown where the distribution is hidden would
     publish part of a hidden cell.
     """
     found = []
     if factors.empty or items.empty or "factor" not in items.columns:
         return found
-    f = factors.assign(_shown=_shown(factors)).set_index(["unit_id", "key"])["_shown"]
+    shown = _shown(factors)
+    if "dist_suppressed" in factors.columns:
+        shown &= ~factors["dist_suppressed"].astype("boolean").fillna(True).to_numpy(bool)
+    f = pd.Series(shown, index=pd.MultiIndex.from_arrays([factors["unit_id"],
+                                                          factors["key"]]))
     it = items.assign(_shown=_shown(items))
     empty = it.get("reason", pd.Series("", index=it.index)).astype(str) == "no_answers"
     it = it.assign(_empty=empty.to_numpy())
@@ -605,10 +629,53 @@ def _blocks(factors: pd.DataFrame, items: pd.DataFrame, wave: Any) -> list[dict]
     missing = lead & ~it["_shown"].to_numpy() & ~it["_empty"].to_numpy()
     for i in np.flatnonzero(orphan | missing)[:100]:
         row = it.iloc[i]
-        what = ("item shown while its factor is hidden" if orphan[i] else
-                "factor shown while this item of it is hidden")
+        what = ("item shown while its factor's distribution is hidden" if orphan[i] else
+                "factor's distribution shown while this item of it is hidden")
         found.append(_violation(wave, "items", row["key"], row["unit_id"], "", "block", 0,
                                 what))
+    return found
+
+
+def _skippers(tree: Tree, factors: pd.DataFrame, items: pd.DataFrame, wave: Any,
+              min_n: int) -> list[dict]:
+    """The persons who skipped some of a factor's items, per atom of its answers.
+
+    A factor's mean is over persons (each the mean of the items they answered) and its
+    items' sums are over answers: in an atom where both are published, the two give away
+    the weighted total of the persons who skipped items. Their number follows from the
+    published n: each item's n falls short of the factor's by the persons who skipped it,
+    so the atom holds at least the largest and at most the sum of those shortfalls. A
+    finding when that is certainly 1 .. min_n - 1.
+    """
+    found = []
+    if factors.empty or items.empty or "factor" not in items.columns:
+        return found
+    f_shown = factors.loc[_shown(factors)]
+    factor_n = pd.Series(f_shown["n"].to_numpy(dtype="float64"),
+                         index=pd.MultiIndex.from_arrays([f_shown["unit_id"], f_shown["key"]]))
+    live = items.loc[_shown(items) | (items.get("reason", "") == "no_answers")]
+    for factor, part in live.groupby("factor", sort=False):
+        units = pd.unique(part["unit_id"])
+        pos = tree.index.get_indexer(units)
+        keep = pos >= 0
+        units, pos = units[keep], pos[keep]
+        pub = np.zeros(len(tree.index), dtype=bool)
+        pub[pos] = True
+        total = np.zeros((len(tree.index), 1))
+        total[pos, 0] = factor_n.reindex(pd.MultiIndex.from_arrays(
+            [units, np.full(len(units), factor)])).to_numpy()
+        keys = pd.unique(part["key"])
+        n = np.zeros((len(tree.index), len(keys)))
+        table = part.pivot_table(index="unit_id", columns="key", values="n", aggfunc="first")
+        n[pos] = table.reindex(index=units, columns=keys).fillna(0).to_numpy()
+        npa = tree.nearest_published(pub)
+        short = atoms(total, pub, npa) - atoms(n, pub, npa)
+        low, high = short.max(axis=1), short.sum(axis=1)
+        for u in np.flatnonzero(pub & (low > 0) & (high < min_n)):
+            found.append(_violation(wave, "items", factor, tree.index[u], "", "skippers",
+                                    high[u], f"the factor's mean and its items' sums give "
+                                    f"away the total of the {low[u]:g}-{high[u]:g} persons "
+                                    f"who skipped some of its items"))
     return found
 
 
@@ -619,10 +686,11 @@ def _group_checks(tree: Tree, groups: pd.DataFrame, totals: pd.DataFrame, name: 
     min_n = policy.min_n
     if groups.empty:
         return found
-    n = pd.to_numeric(groups["n"], errors="coerce").fillna(0)
-    g = groups.loc[_shown(groups) & (n > 0).to_numpy()].assign(n=n)
-    if g.empty:
+    n = pd.to_numeric(groups["n"], errors="coerce").fillna(0).to_numpy()
+    live = _shown(groups) & (n > 0)
+    if not live.any():
         return found
+    g = groups.loc[live].assign(n=n[live])
     g = g.assign(unit_id=g["unit_id"].astype(str), key=g["key"].astype(str))
     for r in g.loc[g["n"] < min_n].itertuples(index=False):
         found.append(_violation(wave, name, r.key, r.unit_id, r.group, "min_n", r.n,
@@ -750,7 +818,9 @@ def audit(tables: Mapping[str, pd.DataFrame], policy: "PrivacyPolicy") -> pd.Dat
         One row per finding, empty when nothing leaks: ``wave, table, key, unit_id, group,
         check, n, detail``. ``check``: ``min_n`` (a published cell under min_n), ``atom`` (a
         subtraction isolates 1 .. min_n - 1 persons), ``hidden_value`` (a hidden row shows a
-        number), ``block`` (a factor and its items decided apart), ``group_complement``,
+        number), ``block`` (a factor's distribution and its items decided apart),
+        ``skippers`` (a factor's mean beside its items' sums in an atom where fewer than
+        min_n persons skipped some of its items), ``group_complement``,
         ``group_nesting``, ``background_level``, ``derived`` (a derived number from a hidden
         cell), ``unknown_unit``.
     """
@@ -808,6 +878,7 @@ def audit(tables: Mapping[str, pd.DataFrame], policy: "PrivacyPolicy") -> pd.Dat
                 found += _derived(tree, dependent.assign(key=dependent["block"]), lead,
                                   "extras", wave)
         found += _blocks(factors, items, wave)
+        found += _skippers(tree, factors, items, wave, policy.min_n)
         groups = of_wave("groups", wave)
         if not groups.empty:
             for level, totals in (("factor", factors), ("item", items)):

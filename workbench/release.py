@@ -117,6 +117,8 @@ class _Rolled:
     by_item: Mapping[str, Any]
     extras: Mapping[str, Any]
     scores: np.ndarray  # persons per unit (subtree), factor and score bin
+    partial: np.ndarray  # scored persons who skipped items, per unit (subtree) and factor
+    partial_by: Mapping[str, np.ndarray]  # the same per unit, group and factor
 
 
 def _roll_wave(survey: Survey, wave: str) -> tuple[Hierarchy, _Rolled]:
@@ -157,7 +159,11 @@ def _roll_wave(survey: Survey, wave: str) -> tuple[Hierarchy, _Rolled]:
         values = np.where(position >= 0, raw, np.nan)
         extras[question.id] = up(category_sums(data, hierarchy, codes, len(order), question.id,
                                                values))
-    person = factor_scores(scored_values(data, instrument), instrument)
+    values = scored_values(data, instrument)
+    person = factor_scores(values, instrument)
+    partial, partial_by = _partial(data, values, person, instrument, hierarchy, matrix,
+                                   {var: tuple(spec.values) for var, spec in
+                                    survey.config.background.items() if var in data.columns})
     edges = score_bins(instrument)
     bins = len(edges) - 1
     position = np.digitize(person, edges) - 1
@@ -169,31 +175,67 @@ def _roll_wave(survey: Survey, wave: str) -> tuple[Hierarchy, _Rolled]:
     scores = np.asarray(matrix @ counts.reshape(len(hierarchy), -1).astype("float64")
                         ).reshape(len(hierarchy), factors, bins)
     return hierarchy, _Rolled(factor=factor, item=item, by_factor=by_factor, by_item=by_item,
-                              extras=extras, scores=scores)
+                              extras=extras, scores=scores, partial=partial,
+                              partial_by=partial_by)
 
 
-def _group_counts(sums_f, sums_i, units: int, groups: int, k: int,
-                  items: list[int]) -> np.ndarray:
-    """Counts (units x groups x keys) of one factor block from grouped factor and item sums."""
-    f = sums_f.n.reshape(units, groups, -1)[:, :, [k]]
-    i = sums_i.n.reshape(units, groups, -1)[:, :, items]
-    return np.concatenate([f, i], axis=2)
+def _partial(data: pd.DataFrame, values: np.ndarray, person: np.ndarray,
+             instrument: Instrument, hierarchy: Hierarchy, matrix,
+             background: Mapping[str, tuple[str, ...]]) -> tuple[np.ndarray, dict]:
+    """Persons with a score who skipped some of the factor's items, per unit (subtree) and
+    factor, and per unit, group and factor for each background variable.
+
+    A factor's mean is over persons (each the mean of the items they answered) and its
+    distribution over answers: together they give away the weighted total of exactly these
+    persons, so they are a group the privacy decision protects (``Block.checked``).
+    """
+    position = {item_id: i for i, item_id in enumerate(instrument.item_ids)}
+    skipped = np.column_stack([
+        ~np.isnan(person[:, k]) & np.isnan(values[:, [position[i] for i in f.item_ids]]).any(
+            axis=1) for k, f in enumerate(instrument.factors)]).astype("float64")
+    units = len(hierarchy)
+    unit_index = pd.Index(hierarchy.ids).get_indexer(data["unit_id"])
+    factors = skipped.shape[1]
+
+    def count(index: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
+        return np.column_stack([np.bincount(index, weights=weights[:, k], minlength=size)
+                                for k in range(factors)])
+
+    rolled = np.asarray(matrix @ count(unit_index, skipped, units))
+    by = {}
+    for var, groups in background.items():
+        g = pd.Index(groups).get_indexer(data[var].astype(object))
+        keep = g >= 0  # persons without a value are in no group cell
+        own = count(unit_index[keep] * len(groups) + g[keep], skipped[keep],
+                    units * len(groups))
+        by[var] = np.asarray(matrix @ own.reshape(units, -1)).reshape(units, len(groups),
+                                                                       factors)
+    return rolled, by
 
 
 def _blocks(survey: Survey, rolled: _Rolled, units: int) -> list[Block]:
-    """The blocks of one wave: each factor with its items, the extra questions, respondents."""
+    """The blocks of one wave: per factor its scores (``factor:F``) and its answers
+    (``dist:F``: the items and the factor's distribution, published only where the factor
+    is, with the persons who skipped some of its items held as a group), the extra
+    questions, the respondents."""
     instrument = survey.instrument
     item_pos = {item_id: i for i, item_id in enumerate(instrument.item_ids)}
     background = {var: tuple(survey.config.background[var].values) for var in rolled.by_factor}
     blocks = []
     for k, f in enumerate(instrument.factors):
+        groups = {var: GroupCounts(values, rolled.by_factor[var].n.reshape(
+            units, len(values), -1)[:, :, [k]]) for var, values in background.items()}
+        blocks.append(Block(f"factor:{f.id}", (f.id,), rolled.factor.n[:, [k]], groups,
+                            kind="factor"))
+    for k, f in enumerate(instrument.factors):
         items = [item_pos[i] for i in f.item_ids]
-        n = np.column_stack([rolled.factor.n[:, k], rolled.item.n[:, items]])
-        groups = {var: GroupCounts(values, _group_counts(rolled.by_factor[var],
-                                                         rolled.by_item[var], units,
-                                                         len(values), k, items))
-                  for var, values in background.items()}
-        blocks.append(Block(f"factor:{f.id}", (f.id, *f.item_ids), n, groups, kind="factor"))
+        skipped = f"skipped:{f.id}"
+        n = np.column_stack([rolled.item.n[:, items], rolled.partial[:, k]])
+        groups = {var: GroupCounts(values, np.concatenate([
+            rolled.by_item[var].n.reshape(units, len(values), -1)[:, :, items],
+            rolled.partial_by[var][:, :, [k]]], axis=2)) for var, values in background.items()}
+        blocks.append(Block(f"dist:{f.id}", (*f.item_ids, skipped), n, groups,
+                            requires=f"factor:{f.id}", kind="dist", checked=(skipped,)))
     questions = {q.id: q for q in instrument.extra if q.id in rolled.extras}
     # a question asked only of some comes after the one it depends on
     lead = {qid: next((d for d in q.only_if if d in questions), None)
@@ -217,6 +259,18 @@ def _blank(frame: pd.DataFrame, hidden: np.ndarray, counts: tuple[str, ...] = ("
         frame[columns] = frame[columns].astype("float64")
         frame.loc[hidden, columns] = np.nan
     return frame
+
+
+def _hide_distribution(frame: pd.DataFrame, shown: np.ndarray, reason: np.ndarray) -> None:
+    """A factor row's distribution (pct_*, top_box) follows its answers' decision: it is the
+    sum of the items' distributions. ``dist_suppressed`` and ``dist_reason`` say so."""
+    hidden = ~shown & ~frame["suppressed"].to_numpy()
+    columns = [c for c in frame.columns if str(c).startswith("pct_") or c == "top_box"]
+    frame[columns] = frame[columns].astype("float64")
+    frame.loc[hidden, columns] = np.nan
+    frame["dist_suppressed"] = ~shown | frame["suppressed"].to_numpy()
+    frame["dist_reason"] = np.where(frame["suppressed"], frame["reason"],
+                                    np.where(shown, "", reason))
 
 
 def _unit_frame(sums, hierarchy: Hierarchy, instrument: Instrument, wave: str) -> pd.DataFrame:
@@ -250,19 +304,23 @@ def _wave_tables(survey: Survey, wave: str, policy: PrivacyPolicy) -> dict[str, 
     factor_of = {i: f.id for f in instrument.factors for i in f.item_ids}
     pub = np.column_stack([decisions[f"factor:{f}"].published for f in factor_ids])
     why = np.column_stack([decisions[f"factor:{f}"].reason for f in factor_ids])
+    dist = np.column_stack([decisions[f"dist:{f}"].published for f in factor_ids])
+    dist_why = np.column_stack([decisions[f"dist:{f}"].reason for f in factor_ids])
 
-    def unit_rows(sums, keys_block: list[int]) -> pd.DataFrame:
+    def unit_rows(sums, keys_block: list[int], shown: np.ndarray, reasons: np.ndarray
+                  ) -> pd.DataFrame:
         frame = _unit_frame(sums, hierarchy, instrument, wave)
         cell = np.repeat(np.arange(units), len(sums.keys))
         block = np.tile(np.asarray(keys_block), units)
         frame["answers"] = published_answers[cell]
-        frame["suppressed"] = ~pub[cell, block]
-        frame["reason"] = why[cell, block]
-        return _blank(frame, frame["suppressed"].to_numpy())
+        frame["suppressed"] = ~shown[cell, block]
+        frame["reason"] = reasons[cell, block]
+        return _blank(frame, frame["suppressed"].to_numpy()), cell, block
 
-    factors = unit_rows(rolled.factor, list(range(len(factor_ids))))
+    factors, cell, block = unit_rows(rolled.factor, list(range(len(factor_ids))), pub, why)
+    _hide_distribution(factors, dist[cell, block], dist_why[cell, block])
     item_block = [factor_ids.index(factor_of[i]) for i in instrument.item_ids]
-    items = unit_rows(rolled.item, item_block)
+    items, _, _ = unit_rows(rolled.item, item_block, dist, dist_why)
     items.insert(3, "factor", items["key"].map(factor_of))
     # an item nobody with a score answered, in a published block: nothing there to hide
     nobody = (items["n"] == 0) & ~items["suppressed"]
@@ -284,11 +342,12 @@ def _wave_tables(survey: Survey, wave: str, policy: PrivacyPolicy) -> dict[str, 
             keep = np.isin(unit, allowed)
             frame, unit, value = frame.loc[keep].reset_index(drop=True), unit[keep], value[keep]
             block = np.tile(np.asarray(keys_block), len(frame) // max(len(keys_block), 1))
-            gpub = np.column_stack([decisions[f"factor:{f}"].groups[var][0][unit, value]
-                                    for f in factor_ids])
-            greason = np.column_stack([decisions[f"factor:{f}"].groups[var][1][unit, value]
-                                       for f in factor_ids])
             rows = np.arange(len(frame))
+
+            def decided(kind: str, part: int) -> np.ndarray:
+                return np.column_stack([decisions[f"{kind}:{f}"].groups[var][part][unit, value]
+                                        for f in factor_ids])[rows, block]
+
             resp_pub, _ = decisions["respondents"].groups[var]
             frame = frame.drop(columns="cell")
             frame.insert(0, "level", level)
@@ -299,10 +358,12 @@ def _wave_tables(survey: Survey, wave: str, policy: PrivacyPolicy) -> dict[str, 
             if level == "item":
                 frame.insert(6, "factor", frame["key"].map(factor_of))
             frame["answers"] = np.where(resp_pub[unit, value], frame["answers"], np.nan)
-            frame["suppressed"] = ~gpub[rows, block]
-            frame["reason"] = greason[rows, block]
-            hidden = frame["suppressed"].to_numpy()
-            frame = _blank(frame, hidden, ("n", "invited"))
+            kind = "factor" if level == "factor" else "dist"
+            frame["suppressed"] = ~decided(kind, 0)
+            frame["reason"] = decided(kind, 1)
+            frame = _blank(frame, frame["suppressed"].to_numpy(), ("n", "invited"))
+            if level == "factor":
+                _hide_distribution(frame, decided("dist", 0), decided("dist", 1))
             groups.append(frame)
     groups = pd.concat(groups, ignore_index=True) if groups else pd.DataFrame()
 
