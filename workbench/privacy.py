@@ -256,10 +256,14 @@ class GroupCounts:
     n
         Persons of the block per unit, group and key (units x values x keys), subtree totals,
         units in hierarchy order (only units at allowed levels are read).
+    keys
+        The block's keys these counts cover, in order (default: all of them); keys that are
+        not published by group are left out.
     """
 
     values: tuple[str, ...]
     n: np.ndarray
+    keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -486,8 +490,12 @@ def decide(hierarchy: Hierarchy, blocks: Sequence[Block], policy: "PrivacyPolicy
             reason = np.where(~pub & ~lead.published & (n[:, 0] > 0), lead.reason, reason)
         if block.kind == "factor":
             hidden_count += ~pub & (n[:, 0] > 0)
-        groups = {var: _decide_groups(tree, counts, n, pub, allowed, min_n, counted)
-                  for var, counts in block.groups.items()}
+        groups = {}
+        for var, counts in block.groups.items():
+            cover = [block.keys.index(k) for k in counts.keys] if counts.keys else \
+                list(range(len(block.keys)))
+            groups[var] = _decide_groups(tree, counts, n[:, cover], pub, allowed, min_n,
+                                         counted[cover])
         out[block.name] = Decision(published=pub, reason=reason, groups=groups)
     return out
 
