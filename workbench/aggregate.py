@@ -146,6 +146,8 @@ def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
         value there are left out of every group.
     headcount
         That wave's headcount rows (``unit_id``, background columns, ``invited``), or None.
+        A cell with answers but no headcount row, or with more answers than invited, gets
+        ``invited`` NaN (unknown); :func:`rollup` makes its ancestors' NaN too.
     """
     units = hierarchy.ids
     position = pd.Index(units)
@@ -194,8 +196,10 @@ def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
         invited = np.bincount(h_index[ok], weights=headcount["invited"].to_numpy()[ok],
                               minlength=size).astype("float64")
         has = np.bincount(h_index[ok], minlength=size) > 0
-        # a unit with no headcount row of its own has 0 invited of its own, not "unknown"
-        invited = np.where(has | (answers == 0), invited, np.nan)
+        # A unit with no headcount row and no answers has 0 invited of its own. With answers
+        # but no row, or with more answers than invited, its N is unknown (NaN): no finite
+        # population correction there, nor (through rollup) in any unit above it.
+        invited = np.where((has | (answers == 0)) & (answers <= invited), invited, np.nan)
     cells = tuple(units) if by is None else tuple((u, g) for u in units for g in groups)
     return Sums(cells=cells, keys=keys, n=n, s1=s1, s2=s2, counts=counts, answers=answers,
                 invited=invited)
