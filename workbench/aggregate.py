@@ -24,16 +24,40 @@ from workbench.org import Hierarchy
 from workbench.scoring import answer_codes, factor_scores, scored_values
 
 __all__ = ["Sums", "own_sums", "rollup", "describe", "fpc_factor", "rollup_matrix",
-           "STAT_COLUMNS", "stat_columns"]
+           "STAT_COLUMNS", "stat_columns", "stat_columns_for", "pct_columns", "key_scales"]
 
 STAT_COLUMNS = ("wave", "unit_id", "unit_name", "level", "key", "label", "n", "invited", "mean",
                 "sd", "se", "ci_low", "ci_high", "moe")
 
 
 def stat_columns(points: int) -> list[str]:
-    """The ``stats`` columns of DESIGN.md for a scale of ``points`` points, in order."""
+    """The ``stats`` columns of DESIGN.md for a 1-based scale of ``points`` points, in order.
+
+    For any instrument (a 0-4 scale, or factors with scales of their own) use
+    :func:`stat_columns_for`.
+    """
     return [*STAT_COLUMNS, *(f"pct_{k}" for k in range(1, points + 1)), "top_box",
             "suppressed", "reason"]
+
+
+def pct_columns(instrument: Instrument) -> list[str]:
+    """``pct_<point>`` for every scale point of the instrument's factors, lowest first:
+    ``pct_1 .. pct_5`` on a 1-5 scale, ``pct_0 .. pct_4`` on 0-4, ``pct_0 .. pct_5`` when
+    0-4 and 1-5 factors share a table."""
+    return [f"pct_{p}" for p in range(min(instrument.points), max(instrument.points) + 1)]
+
+
+def stat_columns_for(instrument: Instrument) -> list[str]:
+    """The ``stats`` columns of DESIGN.md for ``instrument``, in order (distribution columns
+    named by the scale point they count)."""
+    return [*STAT_COLUMNS, *pct_columns(instrument), "top_box", "suppressed", "reason"]
+
+
+def key_scales(instrument: Instrument, keys: tuple[str, ...]) -> list:
+    """The answer scale of each key (a factor id or an item id)."""
+    factor_ids = {f.id for f in instrument.factors}
+    return [instrument.factor_scale(k) if k in factor_ids else instrument.item_scale(k)
+            for k in keys]
 
 
 def fpc_factor(n: np.ndarray | float, invited: np.ndarray | float,
@@ -88,6 +112,8 @@ class Sums:
         Persons who answered at all (cells).
     invited
         Persons invited (cells); NaN when unknown.
+    points
+        The scale point each slot of ``counts`` counts (empty: 1, 2, ... as before).
     """
 
     cells: tuple
@@ -98,6 +124,7 @@ class Sums:
     counts: np.ndarray
     answers: np.ndarray
     invited: np.ndarray
+    points: tuple[int, ...] = ()
 
 
 def _bincount2(index: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
@@ -159,8 +186,9 @@ def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
         data = data.loc[keep]
         unit_index = unit_index[keep] * n_groups + group_index[keep]
     size = len(units) * n_groups
-    scale = instrument.scale
-    points = scale.max - scale.min + 1
+    # one distribution slot per scale point of any factor (0..5 when 0-4 and 1-5 meet)
+    lowest, highest = min(instrument.points), max(instrument.points)
+    points = highest - lowest + 1
     if level == "factor":
         keys = tuple(f.id for f in instrument.factors)
         values = scored_values(data, instrument)
@@ -173,14 +201,14 @@ def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
             unscored = np.isnan(scores[:, k])
             for item_id in factor.item_ids:
                 values[unscored, item_pos[item_id]] = np.nan
-        item_counts = _point_counts(unit_index, values, size, scale.min, points)
+        item_counts = _point_counts(unit_index, values, size, lowest, points)
         counts = np.stack([item_counts[:, [item_pos[i] for i in f.item_ids], :].sum(axis=1)
                            for f in instrument.factors], axis=1)
     elif level == "item":
         keys = instrument.item_ids
         codes = answer_codes(data, instrument)
         n, s1, s2 = _bincount2(unit_index, codes, size)
-        counts = _point_counts(unit_index, codes, size, scale.min, points)
+        counts = _point_counts(unit_index, codes, size, lowest, points)
     else:
         raise ValueError(f"level must be 'factor' or 'item', got {level!r}")
     answers = np.bincount(unit_index, minlength=size).astype("float64")
@@ -202,7 +230,7 @@ def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
         invited = np.where((has | (answers == 0)) & (answers <= invited), invited, np.nan)
     cells = tuple(units) if by is None else tuple((u, g) for u in units for g in groups)
     return Sums(cells=cells, keys=keys, n=n, s1=s1, s2=s2, counts=counts, answers=answers,
-                invited=invited)
+                invited=invited, points=tuple(range(lowest, highest + 1)))
 
 
 def rollup_matrix(hierarchy: Hierarchy) -> sparse.csr_matrix:
@@ -236,7 +264,7 @@ def rollup(own: Sums, hierarchy: Hierarchy, matrix: sparse.csr_matrix | None = N
     invited_up = np.where(unknown_below, np.nan, up(np.nan_to_num(invited).reshape(units, groups)))
     return Sums(cells=own.cells, keys=own.keys, n=up(own.n), s1=up(own.s1), s2=up(own.s2),
                 counts=up(own.counts), answers=up(own.answers),
-                invited=invited_up.reshape(-1))
+                invited=invited_up.reshape(-1), points=own.points)
 
 
 def describe(sums: Sums, instrument: Instrument, top_box: int | None = None) -> pd.DataFrame:
@@ -245,11 +273,13 @@ def describe(sums: Sums, instrument: Instrument, top_box: int | None = None) -> 
     Returns
     -------
     DataFrame
-        ``cell, key, n, invited, mean, sd, se, ci_low, ci_high, moe, pct_1 .. pct_K,
+        ``cell, key, n, invited, mean, sd, se, ci_low, ci_high, moe, pct_<point> ...,
         top_box, answers``: mean and sd of the values; se = sd/sqrt(n); the 95% interval is
         mean +- t(0.975, n-1) x se x sqrt(1 - n/N) (N = invited; no correction when N is
-        unknown); pct_k = share of answers at scale point k (percent); top_box = the share
-        of the top ``top_box`` points.
+        unknown); ``pct_<p>`` = share of answers at scale point p (percent), named by the
+        point it counts (``pct_0 .. pct_4`` on a 0-4 scale), NaN at a point outside the
+        key's own scale; top_box = the share of the top ``top_box`` points of the key's
+        scale (default: that scale's ``top_box``).
     """
     n = sums.n
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -264,8 +294,18 @@ def describe(sums: Sums, instrument: Instrument, top_box: int | None = None) -> 
         pct = 100.0 * sums.counts / total
     sd = np.where(n > 1, sd, np.nan)
     points = sums.counts.shape[2]
-    top = top_box if top_box is not None else instrument.scale.top_box
+    labels = sums.points or tuple(range(1, points + 1))
     cells, keys = len(sums.cells), len(sums.keys)
+    # per key: which slots lie on its own scale, and which are its top box
+    on_scale = np.ones((keys, points), dtype=bool)
+    in_top = np.zeros((keys, points), dtype=bool)
+    if sums.points:
+        for k, scale in enumerate(key_scales(instrument, sums.keys)):
+            top = top_box if top_box is not None else scale.top_box
+            on_scale[k] = [scale.min <= p <= scale.max for p in labels]
+            in_top[k] = [scale.max - top < p <= scale.max for p in labels]
+    else:
+        in_top[:, points - (top_box if top_box is not None else instrument.scale.top_box):] = 1
     frame = pd.DataFrame({
         "cell": np.repeat(np.arange(cells), keys),
         "key": np.tile(np.array(sums.keys, dtype=object), cells),
@@ -279,8 +319,10 @@ def describe(sums: Sums, instrument: Instrument, top_box: int | None = None) -> 
         "moe": moe.reshape(-1),
     })
     flat_pct = pct.reshape(-1, points)
-    for k in range(points):
-        frame[f"pct_{k + 1}"] = flat_pct[:, k]
-    frame["top_box"] = flat_pct[:, points - top:].sum(axis=1)
+    on_rows = np.tile(on_scale, (cells, 1))
+    for k, point in enumerate(labels):
+        frame[f"pct_{point}"] = np.where(on_rows[:, k], flat_pct[:, k], np.nan)
+    frame["top_box"] = np.where(np.tile(in_top, (cells, 1)), flat_pct, 0.0).sum(axis=1)
+    frame.loc[~np.isfinite(flat_pct).any(axis=1), "top_box"] = np.nan
     frame["answers"] = np.repeat(sums.answers, keys).astype("int64")
     return frame
