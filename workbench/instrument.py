@@ -338,7 +338,8 @@ def _extra(raw: Any, source: str) -> ExtraQuestion:
     only_if = {str(k): _int(v, f"{where} only_if", source)
                for k, v in (raw.get("only_if") or {}).items()}
     name = _text(raw.get("name", qid), f"{where} name", source)
-    return ExtraQuestion(id=qid, name=name, text=_text(raw.get("text", name), where, source),
+    text = name if raw.get("text") is None else _text(raw["text"], where, source)
+    return ExtraQuestion(id=qid, name=name, text=text,
                          type=kind, codes=codes, only_if=only_if)
 
 

@@ -216,6 +216,8 @@ class RawTable:
         resolved), without the ``"*"`` map.
     sheet
         The spreadsheet sheet read (XLSX), else None.
+    filter_columns
+        Columns the mapping's filters read (used, so no "unknown column" note).
     """
 
     file: str
@@ -228,6 +230,7 @@ class RawTable:
     left_out: np.ndarray | None = field(default=None, repr=False)
     labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     sheet: str | None = None
+    filter_columns: frozenset[str] = frozenset()
 
 
 def _decode(data: bytes) -> str:
@@ -576,10 +579,13 @@ def read_table(path: Path, required: Iterable[str] = (), mapping: ColumnMapping 
         problems.append(Problem("mapping_unmatched", mapping.source, column=where, value=key,
                                 detail={"file": name, "hint": _hint(key, source)}))
     left_out = None
+    filter_columns = set()
     if mapping.filters:
         keep = np.ones(len(frame), dtype=bool)
         for rule in mapping.filters:
             target = by_fold.get(fold(rule.column))
+            if target is not None:
+                filter_columns.add(target)
             if target is None:
                 problems.append(Problem("filter_unmatched", mapping.source,
                                         column=f"filters.{rule.column}", value=rule.column,
@@ -609,7 +615,7 @@ def read_table(path: Path, required: Iterable[str] = (), mapping: ColumnMapping 
         frame.insert(0, "respondent_id", rows.astype(str).astype(object))
     return RawTable(file=name, frame=frame, rows=rows, read=read, rejected=tuple(rejected),
                     problems=tuple(problems), raw_rows=raw_rows, left_out=left_out,
-                    labels=labels, sheet=sheet)
+                    labels=labels, sheet=sheet, filter_columns=frozenset(filter_columns))
 
 
 def _hint(value: str, choices: Iterable[str]) -> Text | str:

@@ -502,7 +502,7 @@ def _check_responses(table: RawTable, config: SurveyConfig, instrument: Instrume
     known = set(RESPONSE_KEYS) | set(instrument.item_ids) | set(instrument.extra_ids) | \
         set(config.background)
     for column in frame.columns:
-        if column not in known:
+        if column not in known and column not in table.filter_columns:
             col.problems.append(Problem("unknown_column", table.file, column=column,
                                         detail={"hint": _hint(column, known)}))
     for factor in instrument.factors:
@@ -717,6 +717,11 @@ def _quarantine(col: _Collector) -> pd.DataFrame:
         if p.row is not None and p.severity == "error":
             by_row.setdefault(p.row, []).append(p.message("en"))
     table = col.table
+    if col.left_out.any():
+        note = next(p for p in col.problems if p.code == "left_out")
+        reason = f"left out by the mapping's filters ({note.detail['filters']})"
+        for row in table.rows[col.left_out]:
+            by_row.setdefault(int(row), []).append(reason)
     rejected = table.frame.loc[col.bad].copy()
     rejected.insert(0, "row", table.rows[col.bad])
     columns = list(table.frame.columns)[
