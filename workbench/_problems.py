@@ -139,7 +139,7 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "only_if_failed": ("warning", "value {value!r} answers a question asked only when {condition}; "
                        "here {actual}, so the answer is not counted",
                        "verdien {value!r} svarer på et spørsmål som bare stilles når {condition}; "
-                       "her er {actual}, så svaret telles ikke"),
+                       "i denne raden er {actual}, så svaret telles ikke"),
     "mapping_unmatched": ("warning", "mapping key {value!r} matches no column of {file}{hint}",
                           "mappingnøkkelen {value!r} passer ikke til noen kolonne i {file}{hint}"),
     "low_min_n": ("warning", "min_n is {value}: results from as few as {value} persons are "

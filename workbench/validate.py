@@ -39,7 +39,7 @@ from workbench.io import (
     read_mapping,
     read_table,
 )
-from workbench.org import Hierarchy, hierarchy_problems
+from workbench.org import Hierarchy, hierarchy_problems, successor_problems
 from workbench.survey import RESPONSE_FILES, ConfigProblem, Survey, SurveyConfig, read_config
 
 __all__ = ["FileCount", "Report", "Validation", "validate_dataset", "load_survey",
@@ -365,6 +365,37 @@ def _check_headcount(folder: Path, config: SurveyConfig, hierarchies: Mapping[st
     return good, col.accepted_rows(), col.problems, col.count()
 
 
+def _check_successors(folder: Path, config: SurveyConfig,
+                      hierarchies: Mapping[str, Hierarchy]
+                      ) -> tuple[pd.DataFrame | None, list[Problem], FileCount | None]:
+    """``successors.csv`` (optional): unknown waves and units, no next wave, duplicates and
+    cycles are problems of their rows, which are rejected."""
+    path = folder / "successors.csv"
+    if not path.is_file():
+        return None, [], None
+    try:
+        table = read_table(path, required=("wave", "unit_id", "successor_id"),
+                           display="successors.csv")
+    except DatasetError as exc:
+        return None, [exc.problem], None  # type: ignore[attr-defined]
+    col = _Collector(table)
+    for p in successor_problems(table.frame, config.waves, hierarchies):
+        detail = dict(p.detail)
+        ids = detail.pop("ids", None)
+        if ids is not None:
+            detail["hint"] = _hint(p.value, ids)
+        first = detail.pop("first", None)
+        if first is not None:
+            detail["first_row"] = int(table.rows[first])
+        expected = detail.pop("expected", None)
+        col.bad[p.index] = True
+        col.problems.append(Problem(p.code, table.file, row=int(table.rows[p.index]),
+                                    column=p.column, value=p.value, expected=expected,
+                                    detail=detail))
+    good = col.accepted().loc[:, ["wave", "unit_id", "successor_id"]]
+    return good, col.sorted_problems(), col.count()
+
+
 def _check_benchmarks(folder: Path, config: SurveyConfig, instrument: Instrument
                       ) -> tuple[pd.DataFrame | None, list[Problem], FileCount | None]:
     if config.benchmarks is None:
@@ -478,7 +509,7 @@ def _only_if(col: _Collector, instrument: Instrument, codes: dict[str, pd.Series
                 "only_if_failed", col.table.file, row=int(col.table.rows[i]), column=q.id,
                 value=str(int(answer.iloc[i])), detail={
                     "condition": condition,
-                    "actual": Text(nb=" og ".join(f"{k} er {v or 'tom'}" for k, v in actual),
+                    "actual": Text(nb=" og ".join(f"{k} {v or 'tom'}" for k, v in actual),
                                    en=" and ".join(f"{k} is {v or 'empty'}" for k, v in actual))}))
         codes[q.id] = answer.mask(wrong)
 
@@ -515,10 +546,13 @@ def _check_responses(table: RawTable, config: SurveyConfig, instrument: Instrume
     col.flag(odd_wave, "unknown_wave", "wave", values=wave[odd_wave],
              expected=", ".join(config.waves))
     unit = text["unit_id"]
+    ambiguous = np.zeros(len(unit), dtype=bool)
     if mapping.unit_names:
+        before = col.bad.copy()
         unit = _unit_names(unit, hierarchies, wave, col)
+        ambiguous = col.bad & ~before
     for label, hierarchy in hierarchies.items():
-        unknown = (wave == label) & (unit != "") & ~_isin(unit, hierarchy.ids)
+        unknown = (wave == label) & (unit != "") & ~_isin(unit, hierarchy.ids) & ~ambiguous
         col.flag(unknown, "unknown_unit", "unit_id", values=text["unit_id"][unknown],
                  details=[{"hint": _name_hint(u, hierarchy)} for u in text["unit_id"][unknown]])
     ids = text["respondent_id"]
@@ -688,6 +722,9 @@ def validate_dataset(path: str | Path) -> Validation:
     benchmarks, found, count = _check_benchmarks(folder, config, instrument)
     problems.extend(found)
     files.extend([count] if count else [])
+    successors, found, count = _check_successors(folder, config, hierarchies)
+    problems.extend(found)
+    files.extend([count] if count else [])
     response_path = _response_path(folder, config)
     try:
         known = (*instrument.item_ids, *instrument.extra_ids, *config.background)
@@ -706,7 +743,7 @@ def validate_dataset(path: str | Path) -> Validation:
         return Validation(report, None, _quarantine(col))
     survey = Survey(path=folder, config=config, instrument=instrument, report=report,
                     _hierarchies=hierarchies, _responses=responses, _headcount=headcount,
-                    _benchmarks=benchmarks)
+                    _benchmarks=benchmarks, _successors=successors)
     return Validation(report, survey, _quarantine(col))
 
 
