@@ -196,7 +196,8 @@ class RawTable:
     file
         The file's name as shown in messages.
     frame
-        The cells, columns renamed by the mapping: text (empty string for an empty cell),
+        The cells, columns renamed by the mapping: trimmed text (empty string for an empty
+        cell; an object column, or a pandas ``str`` column for a Parquet file's strings),
         or for ``read_table(..., text=False)`` a Parquet file's numeric columns as numbers
         (missing as ``<NA>``/NaN).
     rows
@@ -349,10 +350,12 @@ def as_text(column: pd.Series | np.ndarray) -> np.ndarray:
     return np.asarray(texts + [""], dtype=object)[keys]
 
 
-def _arrow_text(values: Any) -> np.ndarray:
-    """Strings (a pandas or Arrow array; None/NaN/<NA> missing) trimmed, "" for missing.
+def _arrow_text(values: Any, as_numpy: bool = True) -> Any:
+    """Strings (a pandas or Arrow array; None/NaN/<NA> missing) trimmed, "" for missing: an
+    object array, or (``as_numpy=False``) a pandas ``str`` array kept in Arrow memory.
 
-    Each distinct string is trimmed once (dictionary encoding), then spread over the rows.
+    A column of few distinct strings is trimmed once per distinct string (dictionary
+    encoding), then spread over the rows.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -362,8 +365,10 @@ def _arrow_text(values: Any) -> np.ndarray:
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     sample = array.slice(0, 2000)
-    if len(sample) and pc.count_distinct(sample).as_py() > len(sample) // 2:  # mostly unique
+    if not as_numpy or (len(sample) and pc.count_distinct(sample).as_py() > len(sample) // 2):
         trimmed = pc.fill_null(pc.utf8_trim_whitespace(array), "")
+        if not as_numpy:
+            return pd.array(trimmed, dtype="str")
         return np.asarray(trimmed.to_numpy(zero_copy_only=False), dtype=object)
     encoded = pc.dictionary_encode(array)
     words = pc.utf8_trim_whitespace(encoded.dictionary).to_numpy(zero_copy_only=False)
@@ -408,6 +413,29 @@ def _xlsx_records(path: Path, sheet: str | None) -> Iterator[tuple[int, list[str
         book.close()
 
 
+def _arrow_integers(column: Any) -> pd.api.extensions.ExtensionArray:
+    """An Arrow integer column (nulls allowed) as a pandas nullable integer array of the
+    smallest type that holds its values (int8 for answer codes): no copy wider than that."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    bounds = pc.min_max(column)
+    lo, hi = bounds["min"].as_py(), bounds["max"].as_py()
+    if lo is None:  # every cell empty
+        return pd.array(np.full(len(column), pd.NA), dtype="Int8")
+    for target in (pa.int8(), pa.int16(), pa.int32(), pa.int64()):
+        info = np.iinfo(target.to_pandas_dtype())
+        if info.min <= lo and hi <= info.max:
+            small = column.cast(target)
+            data = small.fill_null(0).to_numpy(zero_copy_only=False)
+            mask = small.is_null().to_numpy(zero_copy_only=False)
+            return pd.arrays.IntegerArray(np.asarray(data), np.asarray(mask, dtype=bool))
+    # unsigned values beyond int64: keep them exact as text-like objects
+    return pd.array([None if v is None else int(v) for v in column.to_pylist()], dtype=object)
+
+
 def _parquet_frame(path: Path) -> pd.DataFrame:
     """A Parquet file column by column: numeric columns stay numeric (nullable integers keep
     ``<NA>``), the others (Arrow strings, dictionaries, booleans, dates) become trimmed text
@@ -423,14 +451,11 @@ def _parquet_frame(path: Path) -> pd.DataFrame:
             column = column.cast(kind.value_type)
             kind = kind.value_type
         if pa.types.is_integer(kind):
-            out[str(name)] = pd.Series(column.to_pandas(types_mapper={
-                t: pd.Int64Dtype() for t in (pa.int8(), pa.int16(), pa.int32(), pa.int64(),
-                                             pa.uint8(), pa.uint16(), pa.uint32(),
-                                             pa.uint64())}.get))
+            out[str(name)] = pd.Series(_arrow_integers(column), copy=False)
         elif pa.types.is_floating(kind) or pa.types.is_decimal(kind):
             out[str(name)] = pd.Series(column.to_pandas()).astype("float64")
         elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
-            out[str(name)] = pd.Series(_arrow_text(column), dtype=object)
+            out[str(name)] = pd.Series(_arrow_text(column, as_numpy=False), copy=False)
         else:
             out[str(name)] = pd.Series(as_text(pd.Series(column.to_pandas())), dtype=object)
     if not out:

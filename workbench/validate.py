@@ -226,10 +226,12 @@ def _distinct(array) -> tuple[np.ndarray, list, int]:
     """
     if isinstance(array, pd.arrays.IntegerArray) or (
             isinstance(array, np.ndarray) and array.dtype.kind in "iu"):
-        data = np.asarray(array.to_numpy(dtype="int64", na_value=0)) \
-            if isinstance(array, pd.arrays.IntegerArray) else array.astype("int64")
-        mask = np.asarray(array.isna()) if isinstance(array, pd.arrays.IntegerArray) \
-            else np.zeros(len(data), dtype=bool)
+        if isinstance(array, pd.arrays.IntegerArray):
+            data = array.to_numpy(dtype=array.dtype.numpy_dtype, na_value=0)
+            mask = np.asarray(array.isna())
+        else:
+            data, mask = array, np.zeros(len(array), dtype=bool)
+        data = data.astype(np.int64, copy=False)
         if len(data) and not mask.all():
             lo, hi = int(data[~mask].min()), int(data[~mask].max())
             if hi - lo < 1 << 16:
@@ -245,6 +247,25 @@ def _distinct(array) -> tuple[np.ndarray, list, int]:
     return np.where(keys < 0, len(uniques), keys), uniques, len(uniques)
 
 
+def _clean_integers(array, valid: frozenset[int], labels: Mapping[str, str] | None
+                    ) -> pd.arrays.IntegerArray | None:
+    """A nullable integer column (a Parquet file's) whose every value is a valid code, as
+    Int8 codes in one pass; None when it needs the general path (labels, a bad value)."""
+    if labels or not isinstance(array, pd.arrays.IntegerArray) or not valid:
+        return None
+    if array.dtype.numpy_dtype.itemsize > 2:
+        return None
+    data = array.to_numpy(dtype=array.dtype.numpy_dtype, na_value=min(valid))
+    mask = np.asarray(array.isna())
+    lo, hi = min(valid), max(valid)
+    if len(data) and (data.min() < lo or data.max() > hi):
+        return None
+    present = np.flatnonzero(np.bincount((data - lo).astype(np.intp), minlength=hi - lo + 1))
+    if any(int(p) + lo not in valid for p in present):
+        return None
+    return pd.arrays.IntegerArray(data.astype(np.int8), mask.copy())
+
+
 def _code_column(col: _Collector, column: str, valid: frozenset[int], expected: Text,
                  scale: tuple[int, int] | None, labels: Mapping[str, str] | None) -> pd.Series:
     """Check a column of integer codes; reject rows with bad cells; return Int8 codes.
@@ -254,7 +275,11 @@ def _code_column(col: _Collector, column: str, valid: frozenset[int], expected: 
     and the verdicts are spread back over the rows. A missing value (empty cell, ``<NA>``,
     NaN) is a skipped answer.
     """
-    keys, uniques, _ = _distinct(col.table.frame[column].array)
+    array = col.table.frame[column].array
+    clean = _clean_integers(array, valid, labels)
+    if clean is not None:
+        return pd.Series(clean, copy=False)
+    keys, uniques, _ = _distinct(array)
     size = len(uniques) + 1  # the last slot: missing
     codes = np.zeros(size, dtype=np.int8)
     given = np.zeros(size, dtype=bool)
@@ -557,14 +582,13 @@ def _check_responses(table: RawTable, config: SurveyConfig, instrument: Instrume
                  details=[{"hint": _name_hint(u, hierarchy)} for u in text["unit_id"][unknown]])
     ids = text["respondent_id"]
     considered = ~col.left_out  # a row a filter left out is no answer, so no duplicate
-    keys = pd.DataFrame({"wave": wave, "respondent_id": ids}, dtype=object)[considered]
-    wave_key, wave_values = pd.factorize(keys["wave"].to_numpy())
-    id_key, _ = pd.factorize(keys["respondent_id"].to_numpy())
-    pair = pd.Series(id_key.astype(np.int64) * (len(wave_values) + 1) + wave_key)
-    dup_considered = (ids[considered] != "") & pair.duplicated().to_numpy()
+    kept_ids = ids[considered] if col.left_out.any() else ids
+    kept_wave = wave[considered] if col.left_out.any() else wave
+    dup_considered = (kept_ids != "") & _duplicated(kept_wave, kept_ids)
     if dup_considered.any():
         first_considered = (pd.Series(table.rows[considered])
-                            .groupby([keys["wave"].to_numpy(), keys["respondent_id"].to_numpy()])
+                            .groupby([np.asarray(kept_wave, dtype=object),
+                                      np.asarray(kept_ids, dtype=object)])
                             .transform("first").to_numpy())
         dup = np.zeros(len(ids), dtype=bool)
         dup[considered] = dup_considered
@@ -608,17 +632,32 @@ def _check_responses(table: RawTable, config: SurveyConfig, instrument: Instrume
     for column, series in codes.items():
         columns[column] = series.array[keep]
     out = pd.concat({k: pd.Series(v, copy=False) for k, v in columns.items()}, axis=1)
-    if headcount is not None:
-        col.problems.extend(_no_headcount(out, table.rows[keep], headcount, table.file))
     return col, out
 
 
-def _text(column: pd.Series) -> np.ndarray:
-    """A frame column as text cells: :func:`read_table` keeps object columns as trimmed text
-    already; numbers (a Parquet file's) become text once per distinct value."""
+def _text(column: pd.Series):
+    """A frame column as text cells: :func:`read_table` keeps object and ``str`` columns as
+    trimmed text already (an object array, or a pandas ``str`` array in Arrow memory);
+    numbers (a Parquet file's) become text once per distinct value."""
     if column.dtype == object:
         return column.to_numpy()
+    if isinstance(column.dtype, pd.StringDtype):
+        return column.array
     return as_text(column)
+
+
+def _duplicated(wave, ids) -> np.ndarray:
+    """Rows whose (wave, respondent id) pair appeared on an earlier row."""
+    if len(ids) and isinstance(ids, pd.arrays.ArrowStringArray):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if pc.count_distinct(pa.array(ids)).as_py() == len(ids):  # every id once: done
+            return np.zeros(len(ids), dtype=bool)
+    wave_key, wave_values = pd.factorize(wave)
+    id_key, _ = pd.factorize(ids)
+    pair = pd.Series(id_key.astype(np.int64) * (len(wave_values) + 1) + wave_key)
+    return pair.duplicated().to_numpy()
 
 
 def _categorical(values: np.ndarray, categories: Iterable[str],
@@ -632,32 +671,35 @@ def _categorical(values: np.ndarray, categories: Iterable[str],
     return pd.Categorical.from_codes(codes, categories=categories, ordered=ordered)
 
 
-def _no_headcount(responses: pd.DataFrame, rows: np.ndarray, headcount: pd.DataFrame,
-                  file: str) -> list[Problem]:
-    """Units with accepted answers but no headcount row in that wave: a warning each, at the
-    unit's first row (the answers are kept; the unit's N is unknown)."""
+def _unit_counts(responses: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """Accepted answers per wave and unit: ``wave, unit_id, answers, first_row`` (the file
+    row of the unit's first answer), in one counting pass."""
     if not len(responses):
-        return []
+        return pd.DataFrame({"wave": [], "unit_id": [], "answers": [], "first_row": []})
     waves = responses["wave"].cat.categories
-    units, unit_ids = pd.factorize(responses["unit_id"].to_numpy())
+    units, unit_ids = pd.factorize(responses["unit_id"])
     key = responses["wave"].cat.codes.to_numpy().astype(np.int64) * len(unit_ids) + units
     cells, first, size = np.unique(key, return_index=True, return_counts=True)
-    wave_of = np.asarray(waves, dtype=object)[cells // len(unit_ids)]
-    unit_of = np.asarray(unit_ids, dtype=object)[cells % len(unit_ids)]
+    return pd.DataFrame({
+        "wave": np.asarray(waves, dtype=object)[cells // len(unit_ids)],
+        "unit_id": np.asarray(unit_ids, dtype=object)[cells % len(unit_ids)],
+        "answers": size, "first_row": rows[first]})
+
+
+def _no_headcount(counts: pd.DataFrame, headcount: pd.DataFrame, file: str) -> list[Problem]:
+    """Units with accepted answers but no headcount row in that wave: a warning each, at the
+    unit's first row (the answers are kept; the unit's N is unknown)."""
     has = pd.MultiIndex.from_arrays([headcount["wave"], headcount["unit_id"]])
-    missing = ~pd.MultiIndex.from_arrays([wave_of, unit_of]).isin(has)
-    order = np.argsort(rows[first[missing]], kind="stable")
-    return [Problem("no_headcount", file, row=int(rows[f]), column="unit_id", value=str(u),
-                    detail={"wave": str(w), "answers": int(n)})
-            for w, u, f, n in zip(wave_of[missing][order], unit_of[missing][order],
-                                  first[missing][order], size[missing][order])]
+    missing = counts[~pd.MultiIndex.from_arrays([counts["wave"], counts["unit_id"]]).isin(has)]
+    return [Problem("no_headcount", file, row=int(r.first_row), column="unit_id",
+                    value=str(r.unit_id), detail={"wave": str(r.wave), "answers": int(r.answers)})
+            for r in missing.sort_values("first_row").itertuples()]
 
 
-def _too_many(responses: pd.DataFrame, headcount: pd.DataFrame, rows: np.ndarray
+def _too_many(counts: pd.DataFrame, headcount: pd.DataFrame, rows: np.ndarray
               ) -> list[Problem]:
     """Units with more accepted answers than invited, located at their first headcount row."""
-    answers = (responses.assign(wave=responses["wave"].astype(str))
-               .groupby(["wave", "unit_id"]).size().rename("answers"))
+    answers = counts.set_index(["wave", "unit_id"])["answers"]
     invited = (headcount.assign(row=rows).groupby(["wave", "unit_id"])
                .agg(invited=("invited", "sum"), row=("row", "min")))
     joined = invited.join(answers, how="inner")
@@ -737,7 +779,9 @@ def validate_dataset(path: str | Path) -> Validation:
     problems.extend(col.sorted_problems())
     files.append(col.count())
     if headcount is not None:
-        problems.extend(_too_many(responses, headcount, head_rows))
+        counts = _unit_counts(responses, col.accepted_rows())
+        problems.extend(_no_headcount(counts, headcount, table.file))
+        problems.extend(_too_many(counts, headcount, head_rows))
     report = Report(name, tuple(problems), tuple(files))
     if not report.usable:
         return Validation(report, None, _quarantine(col))
