@@ -21,7 +21,6 @@ from scipy import stats as st
 
 from workbench.instrument import Instrument
 from workbench.org import Hierarchy
-from workbench.scoring import answer_codes, factor_scores, scored_values
 
 __all__ = ["Sums", "own_sums", "rollup", "describe", "fpc_factor", "rollup_matrix",
            "STAT_COLUMNS", "stat_columns", "stat_columns_for", "pct_columns", "key_scales"]
@@ -127,30 +126,83 @@ class Sums:
     points: tuple[int, ...] = ()
 
 
-def _bincount2(index: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
-    """n, sum and sum of squares of each column of ``values`` per ``index`` (NaN skipped)."""
+def _positions(index: pd.Index, labels: pd.Series) -> np.ndarray:
+    """Position of each label in ``index`` (-1 when absent), each distinct label looked up
+    once."""
+    codes, uniques = pd.factorize(labels)
+    found = index.get_indexer(pd.Index(uniques, dtype=object))
+    return np.append(found, -1)[codes]
+
+
+def _item_column(data: pd.DataFrame, item: str, scale, flip: bool) -> np.ndarray:
+    """One item's answers as floats: missing codes and skips NaN, reversed when ``flip``."""
+    values = data[item].to_numpy(dtype="float64", na_value=np.nan)
+    for code in scale.missing_codes:
+        values[values == code] = np.nan
+    if flip:
+        values = scale.min + scale.max - values
+    return values
+
+
+def _add_counts(out: np.ndarray, index: np.ndarray, values: np.ndarray, ok: np.ndarray,
+                lowest: int, points: int) -> None:
+    """Add the answers per scale point of one column to ``out`` (cells x points)."""
+    flat = index[ok] * points + (values[ok].astype(np.intp) - lowest)
+    out += np.bincount(flat, minlength=out.size).reshape(out.shape)
+
+
+def _moments(index: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
+    """n, sum and sum of squares of ``values`` per cell (NaN skipped)."""
     ok = ~np.isnan(values)
-    clean = np.where(ok, values, 0.0)
-    n = np.empty((size, values.shape[1]))
-    s1 = np.empty_like(n)
-    s2 = np.empty_like(n)
-    for k in range(values.shape[1]):
-        n[:, k] = np.bincount(index, weights=ok[:, k], minlength=size)
-        s1[:, k] = np.bincount(index, weights=clean[:, k], minlength=size)
-        s2[:, k] = np.bincount(index, weights=clean[:, k] ** 2, minlength=size)
-    return n, s1, s2
+    idx, v = index[ok], values[ok]
+    return (np.bincount(idx, minlength=size).astype("float64"),
+            np.bincount(idx, weights=v, minlength=size),
+            np.bincount(idx, weights=v * v, minlength=size))
 
 
-def _point_counts(index: np.ndarray, values: np.ndarray, size: int, lo: int,
-                  points: int) -> np.ndarray:
-    """Answers per scale point for each column: (size x columns x points)."""
-    out = np.zeros((size, values.shape[1], points))
-    for k in range(values.shape[1]):
-        column = values[:, k]
-        ok = ~np.isnan(column)
-        flat = index[ok] * points + (column[ok].astype(np.int64) - lo)
-        out[:, k, :] = np.bincount(flat, minlength=size * points).reshape(size, points)
-    return out
+def _factor_sums(data: pd.DataFrame, instrument: Instrument, index: np.ndarray, size: int,
+                 lowest: int, points: int) -> tuple[np.ndarray, ...]:
+    """Per cell and factor: n, sum, sum of squares of person scores, and the answers per
+    scale point given by the persons with a score (reverse items flipped). One factor at a
+    time, one item column at a time: no persons x items matrix."""
+    factors = instrument.factors
+    n = np.empty((size, len(factors)))
+    s1, s2 = np.empty_like(n), np.empty_like(n)
+    counts = np.zeros((size, len(factors), points))
+    for k, factor in enumerate(factors):
+        scale = instrument.factor_scale(factor)
+        total = np.zeros(len(data))
+        answered = np.zeros(len(data), dtype=np.int16)
+        columns = []
+        for item in factor.items:
+            values = _item_column(data, item.id, scale, item.reverse)
+            ok = ~np.isnan(values)
+            np.add(total, values, out=total, where=ok)
+            answered += ok
+            columns.append((values, ok))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            score = np.where(answered >= instrument.min_items(factor), total / answered, np.nan)
+        n[:, k], s1[:, k], s2[:, k] = _moments(index, score, size)
+        # count only the answers of persons with a score, so that the distribution covers
+        # exactly the n persons the privacy layer protects
+        scored = ~np.isnan(score)
+        for values, ok in columns:
+            _add_counts(counts[:, k, :], index, values, ok & scored, lowest, points)
+    return n, s1, s2, counts
+
+
+def _item_sums(data: pd.DataFrame, instrument: Instrument, index: np.ndarray, size: int,
+               lowest: int, points: int) -> tuple[np.ndarray, ...]:
+    """Per cell and item: n, sum, sum of squares and answers per scale point (as given)."""
+    items = instrument.items
+    n = np.empty((size, len(items)))
+    s1, s2 = np.empty_like(n), np.empty_like(n)
+    counts = np.zeros((size, len(items), points))
+    for k, item in enumerate(items):
+        values = _item_column(data, item.id, instrument.item_scale(item.id), False)
+        n[:, k], s1[:, k], s2[:, k] = _moments(index, values, size)
+        _add_counts(counts[:, k, :], index, values, ~np.isnan(values), lowest, points)
+    return n, s1, s2, counts
 
 
 def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
@@ -178,7 +230,7 @@ def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
     """
     units = hierarchy.ids
     position = pd.Index(units)
-    unit_index = position.get_indexer(data["unit_id"])
+    unit_index = _positions(position, data["unit_id"])
     n_groups = max(1, len(groups))
     if by is not None:
         group_index = pd.Index(groups).get_indexer(data[by].astype(object))
@@ -191,24 +243,10 @@ def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
     points = highest - lowest + 1
     if level == "factor":
         keys = tuple(f.id for f in instrument.factors)
-        values = scored_values(data, instrument)
-        scores = factor_scores(values, instrument)
-        n, s1, s2 = _bincount2(unit_index, scores, size)
-        item_pos = {item_id: i for i, item_id in enumerate(instrument.item_ids)}
-        # count only the answers of persons with a score, so that the distribution covers
-        # exactly the n persons the privacy layer protects
-        for k, factor in enumerate(instrument.factors):
-            unscored = np.isnan(scores[:, k])
-            for item_id in factor.item_ids:
-                values[unscored, item_pos[item_id]] = np.nan
-        item_counts = _point_counts(unit_index, values, size, lowest, points)
-        counts = np.stack([item_counts[:, [item_pos[i] for i in f.item_ids], :].sum(axis=1)
-                           for f in instrument.factors], axis=1)
+        n, s1, s2, counts = _factor_sums(data, instrument, unit_index, size, lowest, points)
     elif level == "item":
         keys = instrument.item_ids
-        codes = answer_codes(data, instrument)
-        n, s1, s2 = _bincount2(unit_index, codes, size)
-        counts = _point_counts(unit_index, codes, size, lowest, points)
+        n, s1, s2, counts = _item_sums(data, instrument, unit_index, size, lowest, points)
     else:
         raise ValueError(f"level must be 'factor' or 'item', got {level!r}")
     answers = np.bincount(unit_index, minlength=size).astype("float64")
