@@ -10,6 +10,7 @@ what ``DataFrame.to_parquet`` writes by default.
 The same arguments give the same bytes (seeded), so a folder found in the cache is reused.
 
     python benchmarks/national.py [--persons N] [--units N] [--out DIR]
+    python benchmarks/national.py --pandas-way     # the baseline of the stats benchmark
 """
 
 from __future__ import annotations
@@ -99,13 +100,77 @@ def national_dataset(persons: int = 1_000_000, units: int = 5_000, seed: int = 7
     return folder
 
 
+def pandas_way(folder: Path, sample: int = 25) -> dict[str, float]:
+    """The straightforward pandas approach to the statistics table, timed: read the answers,
+    score persons (mean of the answered items of each factor, reverse items flipped, "don't
+    know" as missing), then for each unit filter the rows of its subtree and describe the
+    factors and count the answers per scale point. Timed on ``sample`` units spread over
+    the hierarchy and scaled to all units.
+
+    Returns ``load`` (read and score, s), ``per_unit`` (s) and ``total`` (load + per_unit x
+    units, s).
+    """
+    import time
+
+    import numpy as np
+    import pandas as pd
+
+    from workbench.instrument import load_instrument
+
+    start = time.perf_counter()
+    instrument = load_instrument("tifaktor")
+    answers = pd.read_parquet(folder / "responses.parquet")
+    units = pd.read_csv(folder / "units.csv", dtype=str, keep_default_na=False)
+    scores = answers[["unit_id"]].copy()
+    for factor in instrument.factors:
+        block = answers[list(factor.item_ids)].astype("float64").replace(6, np.nan)
+        for item in factor.items:
+            if item.reverse:
+                block[item.id] = 6 - block[item.id]
+        enough = block.notna().sum(axis=1) >= instrument.min_items(factor)
+        scores[factor.id] = block.mean(axis=1).where(enough)
+    load = time.perf_counter() - start
+    children: dict[str, list[str]] = {}
+    for unit, parent in zip(units["unit_id"], units["parent_id"]):
+        children.setdefault(parent, []).append(unit)
+
+    def subtree(unit: str) -> list[str]:
+        out, stack = [], [unit]
+        while stack:
+            node = stack.pop()
+            out.append(node)
+            stack.extend(children.get(node, []))
+        return out
+
+    ids = list(units["unit_id"])
+    chosen = ids[:: max(1, len(ids) // sample)][:sample]
+    factors = [f.id for f in instrument.factors]
+    items = list(instrument.item_ids)
+    start = time.perf_counter()
+    for unit in chosen:
+        mask = answers["unit_id"].isin(subtree(unit))
+        scores.loc[mask, factors].describe()
+        answers.loc[mask, items].apply(lambda column: column.value_counts())
+    per_unit = (time.perf_counter() - start) / len(chosen)
+    return {"load": load, "per_unit": per_unit, "units": len(ids),
+            "total": load + per_unit * len(ids)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=1_000_000)
     parser.add_argument("--units", type=int, default=5_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, help="folder (default: the benchmark cache)")
+    parser.add_argument("--pandas-way", action="store_true",
+                        help="time the straightforward pandas approach on the dataset and "
+                             "print its figures as JSON")
     args = parser.parse_args(argv)
+    if args.pandas_way:
+        import json
+
+        print(json.dumps(pandas_way(national_dataset(args.persons, args.units, args.seed))))
+        return 0
     if args.out:
         print(write_national(args.out, args.persons, args.units, args.seed))
     else:

@@ -176,3 +176,17 @@ def test_properties(university):
     filled = pct[pct["n"] > 0]
     total = filled[[f"pct_{k}" for k in range(1, 6)]].sum(axis=1)
     assert np.allclose(total, 100.0)
+
+
+def test_rollup_by_depth_equals_the_matrix_product(university):
+    from workbench.aggregate import rollup_matrix
+
+    hierarchy = university.hierarchy("2021")
+    data = university.responses[university.responses["wave"] == "2021"]
+    own = own_sums(data, university.instrument, hierarchy, headcount=university.headcount[
+        university.headcount["wave"] == "2021"])
+    by_depth = rollup(own, hierarchy)
+    by_matrix = rollup(own, hierarchy, rollup_matrix(hierarchy))
+    for name in ("n", "s1", "s2", "counts", "answers", "invited"):
+        np.testing.assert_allclose(getattr(by_depth, name), getattr(by_matrix, name),
+                                   rtol=0, atol=1e-9, equal_nan=True)

@@ -13,14 +13,16 @@ These functions produce *unprotected* numbers. Nothing here reaches a person wit
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
-from scipy import stats as st
 
 from workbench.instrument import Instrument
 from workbench.org import Hierarchy
+
+if TYPE_CHECKING:  # scipy is imported where it is used: start-up stays light
+    from scipy import sparse
 
 __all__ = ["Sums", "own_sums", "rollup", "describe", "fpc_factor", "rollup_matrix",
            "STAT_COLUMNS", "stat_columns", "stat_columns_for", "pct_columns", "key_scales"]
@@ -271,8 +273,10 @@ def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
                 invited=invited, points=tuple(range(lowest, highest + 1)))
 
 
-def rollup_matrix(hierarchy: Hierarchy) -> sparse.csr_matrix:
+def rollup_matrix(hierarchy: Hierarchy) -> "sparse.csr_matrix":
     """Sparse matrix A (units x units): A[a, d] = 1 when unit d lies in a's subtree."""
+    from scipy import sparse
+
     pos = {u: i for i, u in enumerate(hierarchy.ids)}
     rows, cols = [], []
     for unit in hierarchy.ids:
@@ -284,21 +288,42 @@ def rollup_matrix(hierarchy: Hierarchy) -> sparse.csr_matrix:
     return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(size, size))
 
 
-def rollup(own: Sums, hierarchy: Hierarchy, matrix: sparse.csr_matrix | None = None) -> Sums:
-    """Subtree totals for every unit (or unit x group) from the units' own totals."""
-    a = rollup_matrix(hierarchy) if matrix is None else matrix
+def _levels(hierarchy: Hierarchy) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(unit positions, parent positions) per depth, deepest first, the root left out."""
+    units = hierarchy.units
+    position = pd.Index(units["unit_id"])
+    parents = position.get_indexer(units["parent_id"])
+    depth = units["level"].to_numpy()
+    return [(np.flatnonzero(depth == d), parents[depth == d])
+            for d in range(int(depth.max()), 0, -1)]
+
+
+def rollup(own: Sums, hierarchy: Hierarchy, matrix: "sparse.csr_matrix | None" = None) -> Sums:
+    """Subtree totals for every unit (or unit x group) from the units' own totals.
+
+    Without ``matrix`` the totals move up the tree one depth at a time (each unit adds its
+    subtree total to its parent's); with a :func:`rollup_matrix` they come from one matrix
+    product. Both give the same sums.
+    """
     units = len(hierarchy)
     groups = len(own.cells) // units
+    if matrix is None:
+        levels = _levels(hierarchy)
 
-    def up(values: np.ndarray) -> np.ndarray:
-        shape = values.shape
-        flat = values.reshape(units, -1)
-        return np.asarray(a @ flat).reshape(shape)
+        def up(values: np.ndarray) -> np.ndarray:
+            total = values.reshape(units, -1).astype("float64", copy=True)
+            for children, parents in levels:
+                np.add.at(total, parents, total[children])
+            return total.reshape(values.shape)
+    else:
+        def up(values: np.ndarray) -> np.ndarray:
+            flat = values.reshape(units, -1)
+            return np.asarray(matrix @ flat).reshape(values.shape)
 
     invited = own.invited
     known = np.isfinite(invited).reshape(units, groups)
     # N of a subtree is known only when it is known for every unit in it
-    unknown_below = np.asarray(a @ (~known).astype("float64")) > 0
+    unknown_below = up((~known).astype("float64")) > 0
     invited_up = np.where(unknown_below, np.nan, up(np.nan_to_num(invited).reshape(units, groups)))
     return Sums(cells=own.cells, keys=own.keys, n=up(own.n), s1=up(own.s1), s2=up(own.s2),
                 counts=up(own.counts), answers=up(own.answers),
@@ -319,6 +344,8 @@ def describe(sums: Sums, instrument: Instrument, top_box: int | None = None) -> 
         key's own scale; top_box = the share of the top ``top_box`` points of the key's
         scale (default: that scale's ``top_box``).
     """
+    from scipy.special import stdtrit
+
     n = sums.n
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = sums.s1 / n
@@ -326,7 +353,7 @@ def describe(sums: Sums, instrument: Instrument, top_box: int | None = None) -> 
         sd = np.sqrt(np.clip(var, 0.0, None))
         se = sd / np.sqrt(n)
         invited = np.repeat(sums.invited[:, None], n.shape[1], axis=1)
-        t = st.t.ppf(0.975, np.where(n > 1, n - 1, np.nan))
+        t = stdtrit(np.where(n > 1, n - 1, np.nan), 0.975)  # = scipy.stats.t.ppf
         moe = t * se * fpc_factor(n, invited)
         total = sums.counts.sum(axis=2, keepdims=True)
         pct = 100.0 * sums.counts / total
