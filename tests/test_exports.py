@@ -95,3 +95,23 @@ def test_quarantine_holds_the_left_out_rows(tmp_path, capsys):
     quarantine = pd.read_csv(out, dtype=str)
     assert quarantine["row"].tolist() == ["7", "15", "23", "31", "39", "47"]
     assert quarantine["problems"].str.contains("left out by the mapping's filters").all()
+
+
+def test_readme_shows_each_mapping_feature_on_the_exports():
+    """Every mapping feature the README's "Bring your own survey export" shows is used by one
+    of the three exports that the tests above load."""
+    readme = (EXPORTS.parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Bring your own survey export"):
+                     readme.index("## Anonymity")]
+    mappings = "\n".join((EXPORTS / n / "mapping.yaml").read_text(encoding="utf-8")
+                         for n in ("nettskjema", "questback", "limesurvey"))
+    for feature in ("unit_names: true", "filters: {Status: Fullført}",
+                    "filters: {submitdate: filled}", "respondent_id: row", "sheet: Data",
+                    "header_row: 3", "constants: {wave: '2024'}", '"*":', "ignore:",
+                    "Kjønn: {Kvinne: female", "samtale: {Ja: 1, Nei: 2}"):
+        assert feature in section and feature in mappings, feature
+    for shown in ("responses:", "successors.csv", "unit_id,parent_id,name,name_en,wave",
+                  "scale: {min: 0, max: 4", "only_if: {samtale: 1}", "pct_0 .. pct_4"):
+        assert shown in section, shown
+    assert (EXPORTS / "questback" / "successors.csv").is_file()
+    assert "wave" in (EXPORTS / "questback" / "units.csv").read_text().splitlines()[0]
