@@ -62,6 +62,11 @@ def parquet_arrow_types(folder: Path) -> None:
                                      type=pa.string()).dictionary_encode()
         elif name in ("respondent_id", "wave"):
             columns[name] = pa.array(values.astype(str).tolist(), type=pa.large_string())
+        elif name in ("F1_1", "F2_1"):  # dictionary-encoded codes, as Arrow may store them
+            codes = pa.array([None if pd.isna(v) else int(v) for v in values], type=pa.int8())
+            columns[name] = codes.dictionary_encode()
+        elif name == "F3_1":  # codes as text
+            columns[name] = pa.array([None if pd.isna(v) else str(int(v)) for v in values])
         else:  # int8 with nulls, as Arrow writes small codes
             columns[name] = pa.array([None if pd.isna(v) else int(v) for v in values],
                                      type=pa.int8())

@@ -105,10 +105,6 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                             "ignored (set header_row: {row} in the mapping file to accept this)",
                             "overskriftene står på rad {row}, ikke rad 1; radene over blir "
                             "ignorert (sett header_row: {row} i mappingfilen for å godta dette)"),
-    "unknown_column": ("note", "column {column!r} is not an item, extra question or background "
-                       "column of this survey, so it is ignored{hint}",
-                       "kolonnen {column!r} er ikke et spørsmål, et tilleggsspørsmål eller en "
-                       "bakgrunnsvariabel i denne undersøkelsen, så den blir ignorert{hint}"),
     "missing_item_column": ("error", "item column {column!r} of factor {factor} is missing; its "
                             "answers count as skipped", "spørsmålskolonnen {column!r} i faktoren "
                             "{factor} mangler; svarene regnes som ubesvart"),
@@ -150,6 +146,10 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                           "correction are not available", "ingen headcount.csv: svarprosent og "
                           "endelighetskorreksjon er ikke tilgjengelig"),
     # What the workbench did with the input; the exit code stays 0.
+    "unknown_column": ("note", "column {column!r} is not an item, extra question or background "
+                       "column of this survey, so it is ignored{hint}",
+                       "kolonnen {column!r} er ikke et spørsmål, et tilleggsspørsmål eller en "
+                       "bakgrunnsvariabel i denne undersøkelsen, så den blir ignorert{hint}"),
     "left_out": ("note", "{count} row(s) left out by the mapping's filters ({filters}); they "
                  "count as rejected and go to the quarantine file: rows {rows}",
                  "{count} rad(er) holdt utenfor av filtrene i mappingfilen ({filters}); de "
