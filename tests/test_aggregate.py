@@ -77,6 +77,34 @@ def test_hand_calculation():
     assert root["mean"] == pytest.approx(24 / 7, abs=1e-12)
 
 
+T975_DF6 = 2.446911851144969  # qt(0.975, 6) in R
+
+
+@pytest.mark.parametrize("case", ["no_row", "too_many"])
+def test_unknown_headcount_keeps_answers_and_drops_the_correction(case):
+    """DESIGN, the dataset folder: a unit with answers but no headcount row, or with more
+    answers than invited, keeps its answers; its N and its ancestors' N are unknown, so no
+    finite population correction there, and never a zero-width interval."""
+    data, headcount = _tiny()
+    if case == "no_row":
+        headcount = headcount[headcount["unit_id"] != "Y"]
+    else:
+        headcount = headcount.assign(invited=[5, 1, 1])  # Y: 2 answers, 1 invited
+    table = describe(rollup(own_sums(data, MINI, TREE, headcount=headcount), TREE), MINI)
+    root, x, y = table.iloc[0], table.iloc[1], table.iloc[2]
+    # every answer is kept: the root still counts all 7 persons
+    assert (root["n"], y["n"], root["answers"]) == (7, 2, 7)
+    assert math.isnan(y["invited"]) and math.isnan(root["invited"])
+    assert x["invited"] == 5  # a sibling's N stays known
+    # root scores 4, 5, 3, 4, 2, 1, 5: mean 24/7, no correction -> t(6) x sd / sqrt(7)
+    scores = np.array([4, 5, 3, 4, 2, 1, 5], dtype=float)
+    moe = T975_DF6 * scores.std(ddof=1) / math.sqrt(7)
+    assert root["moe"] == pytest.approx(moe, abs=1e-9) and root["moe"] > 0
+    # Y: scores 2 and 1, sd sqrt(1/2), no correction -> qt(0.975, 1) = 12.7062047361747
+    assert y["moe"] == pytest.approx(12.706204736174707 * math.sqrt(0.5) / math.sqrt(2),
+                                     abs=1e-9)
+
+
 def test_pisaitems_published_percentages():
     path = REALDATA / "pisaitems_ST24Q.csv"
     if not path.is_file():
@@ -151,3 +179,17 @@ def test_properties(university):
     filled = pct[pct["n"] > 0]
     total = filled[[f"pct_{k}" for k in range(1, 6)]].sum(axis=1)
     assert np.allclose(total, 100.0)
+
+
+def test_rollup_by_depth_equals_the_matrix_product(university):
+    from workbench.aggregate import rollup_matrix
+
+    hierarchy = university.hierarchy("2021")
+    data = university.responses[university.responses["wave"] == "2021"]
+    own = own_sums(data, university.instrument, hierarchy, headcount=university.headcount[
+        university.headcount["wave"] == "2021"])
+    by_depth = rollup(own, hierarchy)
+    by_matrix = rollup(own, hierarchy, rollup_matrix(hierarchy))
+    for name in ("n", "s1", "s2", "counts", "answers", "invited"):
+        np.testing.assert_allclose(getattr(by_depth, name), getattr(by_matrix, name),
+                                   rtol=0, atol=1e-9, equal_nan=True)

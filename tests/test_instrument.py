@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from workbench.errors import InstrumentError
 from workbench.instrument import builtin_instruments, load_instrument, parse_instrument
@@ -89,3 +90,19 @@ def test_schema_errors(text, message):
 def test_unknown_instrument():
     with pytest.raises(InstrumentError, match="neither a built-in instrument"):
         load_instrument("nope")
+
+
+@pytest.mark.parametrize("scale, message", [
+    ("{min: 0, max: 0}", "scale of factor 'H'.max (0) must be above"),
+    ("{min: 0, max: 4, missing_codes: [3]}", "missing code(s) [3] lie inside the scale of "
+                                             "factor 'H' 0-4"),
+    ("{min: 0, max: 9}", "(inherited from the instrument's scale; set missing_codes"),
+    ("{max: 4}", "scale of factor 'H' has no 'min'"),
+])
+def test_factor_scale_errors(scale, message):
+    text = ("id: x\nscale: {min: 1, max: 5, missing_codes: [9]}\nfactors:\n"
+            "  - {id: A, items: [{id: a1}]}\n"
+            f"  - {{id: H, scale: {scale}, items: [{{id: h1}}]}}\n")
+    with pytest.raises(InstrumentError) as info:
+        parse_instrument(yaml.safe_load(text), source="x.yaml")
+    assert message in str(info.value)

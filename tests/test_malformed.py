@@ -22,6 +22,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -147,3 +148,39 @@ def test_quarantine_keeps_the_file_row(tmp_path):
     quarantine = validate_dataset(folder).quarantine
     assert quarantine["row"].tolist() == [10, 18]
     assert quarantine["problems"].str.contains("fields, expected 39").all()
+
+
+def test_unit_names_resolve_ignoring_case_and_spaces(tmp_path):
+    from workbench.validate import validate_dataset
+
+    folder, _ = build("66_unit_name_ambiguous", tmp_path)
+    result = validate_dataset(folder)
+    responses = result.survey.responses
+    first = responses[responses["respondent_id"] == "a02"]  # 'THE  nursing home' (name_en)
+    assert first["unit_id"].tolist() == ["sykehjem"]
+    assert set(responses["unit_id"]) == {"sykehjem"}
+
+
+def test_only_if_answers_are_not_counted(tmp_path):
+    """The two answers given although samtale was not 1 are missing in the survey; every
+    other answer is as in the file."""
+    from workbench.validate import validate_dataset
+
+    folder, _ = build("63_only_if_not_asked", tmp_path)
+    responses = validate_dataset(folder).survey.responses.set_index("respondent_id")
+    raw = pd.read_csv(folder / "responses.csv", dtype={"respondent_id": str}
+                      ).set_index("respondent_id")
+    assert raw.loc[["a03", "a08"], "nytte"].tolist() == [4, 3]
+    assert responses.loc[["a03", "a08"], "nytte"].isna().all()
+    others = raw.index.difference(["a03", "a08"])
+    assert responses.loc[others, "nytte"].astype("Float64").fillna(-1).tolist() == \
+        raw.loc[others, "nytte"].fillna(-1).tolist()
+
+
+def test_left_out_and_successors_cases_keep_the_good_rows(tmp_path):
+    from workbench.validate import validate_dataset
+
+    folder, _ = build("61_successors_problems", tmp_path)
+    survey = validate_dataset(folder).survey
+    assert survey.successors.values.tolist() == [["2021", "barnehage", "skole_nord"]]
+    assert survey.lineage().previous("skole_nord", "2023") == ("barnehage", "skole_nord")

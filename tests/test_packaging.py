@@ -82,3 +82,43 @@ def test_a_wheel_carries_the_templates_and_notebooks(tmp_path, monkeypatch):
         assert files
         for path in files:
             assert (share / folder / path.name).read_bytes() == path.read_bytes(), path
+
+
+def _pins() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            pins[re.sub(r"[-_.]+", "-", name).lower()] = version
+    return pins
+
+
+def test_constraints_pin_every_dependency_within_its_range():
+    """constraints.txt pins each dependency of pyproject.toml (and its test extra) at a
+    version inside pyproject's range: the ranges stay for library users, the pins are what
+    make app / make test install."""
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = _pins()
+    for text in project["dependencies"] + project["optional-dependencies"]["test"]:
+        requirement = Requirement(text)
+        name = re.sub(r"[-_.]+", "-", requirement.name).lower()
+        assert name in pins, f"{name} is not pinned in constraints.txt"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (name, pins[name])
+
+
+def test_make_installs_with_the_constraints_and_ci_checks_them():
+    makefile = (ROOT / "Makefile").read_text()
+    installs = [line for line in makefile.splitlines() if "pip install" in line]
+    assert installs and all("-c $(CONSTRAINTS)" in line for line in installs), installs
+    assert "CONSTRAINTS := constraints.txt" in makefile
+    test_target = next(line for line in makefile.splitlines() if line.startswith("test:"))
+    assert "check-constraints" in test_target  # CI runs 'make test'
+
+
+def test_the_running_environment_matches_the_pins():
+    out = subprocess.run([sys.executable, str(ROOT / ".ci" / "check-constraints.py"),
+                          str(ROOT / "constraints.txt")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr

@@ -121,3 +121,93 @@ def test_pisa_reading_attitudes(tmp_path):
     assert round(percent.loc[4], 2) == 10.73
     assert round(answers.astype(float).mean(), 2) == 2.29
     assert round(answers.astype(float).std(), 3) == 0.937
+
+
+LQ_FACTORS = {"LEAD": [f"LEAD{i:02d}" for i in range(1, 12)],
+              "TSIG": ["TSIG01", "TSIG02", "TSIG03"],
+              "HOSTILE": [f"HOSTIL{i:02d}" for i in range(1, 6)]}
+LQ_INSTRUMENT = """\
+id: lq2002
+name: {nb: Lederskap, en: Leadership climate}
+scale:                      # LEAD and TSIG: 1-5
+  min: 1
+  max: 5
+  labels: {1: Strongly disagree, 2: Disagree, 3: Neutral, 4: Agree, 5: Strongly agree}
+  top_box: 2
+factors:
+  - id: LEAD
+    name: Leadership climate
+    items: [%s]
+  - id: TSIG
+    name: Task significance
+    items: [%s]
+  - id: HOSTILE
+    name: Hostility
+    scale:                  # the BSI hostility items: 0-4, a scale of their own
+      min: 0
+      max: 4
+      labels: {0: Not at all, 1: A little bit, 2: Moderately, 3: Quite a bit, 4: Extremely}
+      top_box: 1
+    items: [%s]
+""" % tuple(", ".join(f"{{id: {i}}}" for i in items) for items in LQ_FACTORS.values())
+
+
+def test_lq2002_two_scales(tmp_path):
+    """lq2002 (R multilevel): LEAD and TSIG on 1-5, HOSTILE on 0-4 in one instrument. The
+    person scale scores and the company means equal the ones shipped in the package (LEAD,
+    TSIG, HOSTILE; GLEAD, GTSIG, GHOSTILE); the alphas equal Cronbach's formula on the
+    raw items; the distribution columns are named by the point they count."""
+    from workbench.aggregate import describe, own_sums, rollup
+    from workbench.reliability import reliability
+    from workbench.scoring import person_scores
+
+    source = realdata("multilevel_lq2002.csv")
+    raw = pd.read_csv(source)
+    companies = [str(c) for c in sorted(raw["COMPID"].unique())]
+    assert len(companies) == 49
+    folder = write_dataset(
+        tmp_path / "lq2002", source, LQ_INSTRUMENT, companies, "army",
+        "columns: {COMPID: unit_id, SUB: respondent_id}\nconstants: {wave: '2000'}\n"
+        "ignore: [LEAD, TSIG, HOSTILE, GLEAD, GTSIG, GHOSTILE]\n")
+    result = validate_dataset(folder)
+    assert result.report.exit_code == 0, result.report.lines()
+    count = result.report.count("multilevel_lq2002.csv")
+    assert (count.read, count.accepted, count.rejected) == (2042, 2042, 0)
+    survey = result.survey
+    instrument = survey.instrument
+    assert instrument.factor_scale("HOSTILE").points == (0, 1, 2, 3, 4)
+    assert instrument.points == (0, 1, 2, 3, 4, 5)
+    responses = survey.responses
+    assert (responses["HOSTIL01"] == 0).sum() == (raw["HOSTIL01"] == 0).sum() > 0
+
+    # person scale scores = the package's LEAD, TSIG, HOSTILE
+    scores = person_scores(responses, instrument)
+    for factor in LQ_FACTORS:
+        np.testing.assert_allclose(scores[factor].to_numpy(), raw[factor].to_numpy(),
+                                   atol=1e-8)
+
+    # company means = the package's GLEAD, GTSIG, GHOSTILE
+    hierarchy = survey.hierarchy()
+    table = describe(rollup(own_sums(responses, instrument, hierarchy), hierarchy), instrument)
+    table["unit_id"] = np.asarray(hierarchy.ids, dtype=object)[table["cell"]]
+    published = raw.groupby(raw["COMPID"].astype(str))[["GLEAD", "GTSIG", "GHOSTILE"]].first()
+    for factor, column in (("LEAD", "GLEAD"), ("TSIG", "GTSIG"), ("HOSTILE", "GHOSTILE")):
+        ours = table[(table["key"] == factor) & (table["unit_id"] != "army")]
+        ours = ours.set_index("unit_id")["mean"].loc[published.index]
+        np.testing.assert_allclose(ours.to_numpy(), published[column].to_numpy(), atol=1e-8)
+
+    # distributions named by scale point: HOSTILE counts 0-4, LEAD 1-5
+    root = table[table["unit_id"] == "army"].set_index("key")
+    hostile = raw[LQ_FACTORS["HOSTILE"]].to_numpy().ravel()
+    for point in range(5):
+        assert root.loc["HOSTILE", f"pct_{point}"] == pytest.approx(
+            100 * np.mean(hostile == point), abs=1e-9)
+    assert np.isnan(root.loc["HOSTILE", "pct_5"]) and np.isnan(root.loc["LEAD", "pct_0"])
+    assert root.loc["HOSTILE", "top_box"] == pytest.approx(100 * np.mean(hostile == 4))
+    lead = raw[LQ_FACTORS["LEAD"]].to_numpy().ravel()
+    assert root.loc["LEAD", "top_box"] == pytest.approx(100 * np.mean(lead >= 4))
+
+    # alphas: Cronbach's formula on the raw items (no missing answers in lq2002)
+    alphas = reliability(survey).set_index("factor")["alpha"]
+    for factor, items in LQ_FACTORS.items():
+        assert alphas[factor] == pytest.approx(cronbach_alpha(raw[items]), abs=1e-9)

@@ -42,3 +42,30 @@ def test_min_answered_rule():
     # B needs ceil(0.5 * 5) = 3 items
     assert np.isnan(scores["B"][0])
     assert scores["B"].tolist()[1:] == [4.0, 3.0]
+
+
+TWO_SCALES = parse_instrument(yaml.safe_load("""
+id: two
+scale: {min: 1, max: 5, missing_codes: [9]}
+factors:
+  - {id: A, items: [{id: a1}, {id: a2, reverse: true}]}
+  - id: H
+    scale: {min: 0, max: 4}
+    items: [{id: h1}, {id: h2, reverse: true}]
+"""))
+
+
+def test_reverse_coding_uses_the_factor_scale():
+    """x' = min + max - x with the item's own scale: 1 + 5 - x on 1-5, 0 + 4 - x on 0-4;
+    the factor's scale inherits the instrument's missing code 9."""
+    data = pd.DataFrame([["p", 4, 2, 0, 1], ["q", 9, 5, 4, 9]],
+                        columns=["respondent_id", "a1", "a2", "h1", "h2"]).astype(
+        {c: "Int8" for c in ["a1", "a2", "h1", "h2"]})
+    values = item_values(data, TWO_SCALES)
+    assert values.iloc[0].tolist() == [4.0, 4.0, 0.0, 3.0]
+    assert np.isnan(values.iloc[1]["a1"]) and np.isnan(values.iloc[1]["h2"])
+    assert values.iloc[1][["a2", "h1"]].tolist() == [1.0, 4.0]
+    scores = person_scores(data, TWO_SCALES)
+    assert scores["H"].tolist() == [1.5, 4.0]
+    assert TWO_SCALES.factor_scale("H").missing_codes == (9,)
+    assert TWO_SCALES.factor_scale("A").points == (1, 2, 3, 4, 5)

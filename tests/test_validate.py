@@ -66,7 +66,10 @@ def test_too_many_answers_points_at_headcount(tiny_dataset):
     report = validate_dataset(folder).report
     (problem,) = report.problems
     assert problem.message() == ("headcount.csv, row 3, column invited: unit 'S2' has 4 "
-                                 "answers in wave 2021 but only 3 invited")
+                                 "answers in wave 2021 but only 3 invited: the number invited "
+                                 "there and in every unit above it is treated as unknown (no "
+                                 "finite population correction)")
+    assert problem.severity == "warning" and report.exit_code == 0
 
 
 def test_json_report(tiny_dataset):

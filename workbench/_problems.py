@@ -3,7 +3,9 @@
 A problem names the file, the row as numbered in the file (a CSV's header is row 1; a
 spreadsheet's rows as the spreadsheet numbers them; a Parquet file's records from 1), the
 column, the value and what was expected. ``severity`` decides the exit code of
-``workbench validate``: ``unusable`` (2), ``error`` (1) or ``warning`` (0).
+``workbench validate``: ``unusable`` (2), ``error`` (1), ``warning`` (0: worth fixing, the
+numbers are right as they are) or ``note`` (0: what the workbench did with the input, e.g.
+columns it leaves aside).
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                        "are: {found}", "den påkrevde kolonnen {column!r} mangler; kolonnene "
                        "som finnes er: {found}"),
     "header_not_found": ("unusable", "no header row with the columns {expected} in the first "
-                         "{scanned} rows; check the file, or set header_row in the mapping file",
-                         "fant ingen overskriftsrad med kolonnene {expected} blant de første "
-                         "{scanned} radene; sjekk filen, eller sett header_row i mappingfilen"),
+                         "{scanned} rows{sheet}; check the file, or set header_row in the mapping "
+                         "file", "fant ingen overskriftsrad med kolonnene {expected} blant de "
+                         "første {scanned} radene{sheet}; sjekk filen, eller sett header_row i "
+                         "mappingfilen"),
     "duplicate_column": ("unusable", "column {column!r} appears twice in the header",
                          "kolonnen {column!r} står to ganger i overskriftsraden"),
     "duplicate_unit": ("unusable", "unit id {value!r} is listed twice",
@@ -83,9 +86,14 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                              "runde {wave} (rad {first_row})"),
     "unknown_category": ("error", "value {value!r} is not an allowed code; expected {expected}",
                          "verdien {value!r} er ikke en tillatt kode; forventet {expected}"),
-    "no_headcount": ("error", "unit {value!r} has answers in wave {wave} but no headcount in "
-                     "headcount.csv", "enheten {value!r} har svar i runde {wave}, men ikke antall "
-                     "inviterte i headcount.csv"),
+    "unit_name_ambiguous": ("error", "unit name {value!r} fits several units ({units}); write "
+                            "the unit id instead, or map the name in values: {{unit_id: ...}}",
+                            "enhetsnavnet {value!r} passer til flere enheter ({units}); skriv "
+                            "enhets-id-en i stedet, eller oversett navnet i values: "
+                            "{{unit_id: ...}}"),
+    "filter_unmatched": ("error", "the filter on {value!r} matches no column of {file}, so no "
+                         "row was left out by it{hint}", "filteret på {value!r} passer ikke til "
+                         "noen kolonne i {file}, så det holdt ingen rader utenfor{hint}"),
     "bad_number": ("error", "value {value!r} is not a whole number of 0 or more",
                    "verdien {value!r} er ikke et helt tall på 0 eller mer"),
     "bad_mean": ("error", "value {value!r} is not a number within the scale {expected}",
@@ -97,17 +105,39 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                             "ignored (set header_row: {row} in the mapping file to accept this)",
                             "overskriftene står på rad {row}, ikke rad 1; radene over blir "
                             "ignorert (sett header_row: {row} i mappingfilen for å godta dette)"),
-    "unknown_column": ("error", "column {column!r} is not an item, extra question or background "
-                       "column of this survey, so it is ignored{hint}",
-                       "kolonnen {column!r} er ikke et spørsmål, et tilleggsspørsmål eller en "
-                       "bakgrunnsvariabel i denne undersøkelsen, så den blir ignorert{hint}"),
     "missing_item_column": ("error", "item column {column!r} of factor {factor} is missing; its "
                             "answers count as skipped", "spørsmålskolonnen {column!r} i faktoren "
                             "{factor} mangler; svarene regnes som ubesvart"),
-    "too_many_answers": ("error", "unit {value!r} has {answers} answers in wave {wave} but only "
-                         "{invited} invited", "enheten {value!r} har {answers} svar i runde "
-                         "{wave}, men bare {invited} inviterte"),
+    "successor_unknown_unit": ("error", "unit {value!r} is not in units.csv for wave {wave}{hint}",
+                               "enheten {value!r} finnes ikke i units.csv for runde {wave}{hint}"),
+    "successor_last_wave": ("error", "wave {value!r} is the last wave: a successor lives in the "
+                            "next wave, and there is none", "runden {value!r} er den siste: en "
+                            "etterfølger hører til neste runde, og den finnes ikke"),
+    "successor_cycle": ("error", "the successors of unit {value!r} lead back to itself "
+                        "({path})", "etterfølgerne til enheten {value!r} fører tilbake til den "
+                        "selv ({path})"),
+    "successor_duplicate": ("error", "unit {value!r} of wave {wave} has successor {successor!r} "
+                            "already (row {first_row})", "enheten {value!r} i runde {wave} har "
+                            "allerede etterfølgeren {successor!r} (rad {first_row})"),
     # Worth knowing; the exit code stays 0.
+    "no_headcount": ("warning", "unit {value!r} has {answers} answer(s) in wave {wave} but no row "
+                     "in headcount.csv: its answers are kept, but the number invited there and in "
+                     "every unit above it is unknown (no finite population correction)",
+                     "enheten {value!r} har {answers} svar i runde {wave}, men ingen rad i "
+                     "headcount.csv: svarene beholdes, men antall inviterte der og i alle "
+                     "enheter over den er ukjent (ingen endelighetskorreksjon)"),
+    "too_many_answers": ("warning", "unit {value!r} has {answers} answers in wave {wave} but only "
+                         "{invited} invited: the number invited there and in every unit above it "
+                         "is treated as unknown (no finite population correction)",
+                         "enheten {value!r} har {answers} svar i runde {wave}, men bare "
+                         "{invited} inviterte: antall inviterte der og i alle enheter over den "
+                         "regnes som ukjent (ingen endelighetskorreksjon)"),
+    "only_if_failed": ("warning", "value {value!r} answers a question asked only when {condition}; "
+                       "here {actual}, so the answer is not counted",
+                       "verdien {value!r} svarer på et spørsmål som bare stilles når {condition}; "
+                       "i denne raden er {actual}, så svaret telles ikke"),
+    "mapping_unmatched": ("warning", "mapping key {value!r} matches no column of {file}{hint}",
+                          "mappingnøkkelen {value!r} passer ikke til noen kolonne i {file}{hint}"),
     "low_min_n": ("warning", "min_n is {value}: results from as few as {value} persons are "
                   "published; 5 is the recommended minimum",
                   "min_n er {value}: resultater fra så få som {value} personer publiseres; 5 er "
@@ -115,6 +145,19 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "no_headcount_file": ("warning", "no headcount.csv: response rates and the finite population "
                           "correction are not available", "ingen headcount.csv: svarprosent og "
                           "endelighetskorreksjon er ikke tilgjengelig"),
+    # What the workbench did with the input; the exit code stays 0.
+    "unknown_column": ("note", "column {column!r} is not an item, extra question or background "
+                       "column of this survey, so it is ignored{hint}",
+                       "kolonnen {column!r} er ikke et spørsmål, et tilleggsspørsmål eller en "
+                       "bakgrunnsvariabel i denne undersøkelsen, så den blir ignorert{hint}"),
+    "left_out": ("note", "{count} row(s) left out by the mapping's filters ({filters}); they "
+                 "count as rejected and go to the quarantine file: rows {rows}",
+                 "{count} rad(er) holdt utenfor av filtrene i mappingfilen ({filters}); de "
+                 "regnes som avvist og skrives til karantenefilen: rad {rows}"),
+    "other_sheets": ("note", "read sheet {value!r}, the first; the workbook also has {others} "
+                     "(set sheet: in the mapping file to read another)",
+                     "leste arket {value!r}, det første; arbeidsboken har også {others} (sett "
+                     "sheet: i mappingfilen for å lese et annet)"),
 }
 
 SEVERITY = {code: spec[0] for code, spec in MESSAGES.items()}

@@ -13,28 +13,53 @@ These functions produce *unprotected* numbers. Nothing here reaches a person wit
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
-from scipy import stats as st
 
 from workbench.instrument import Instrument
 from workbench.org import Hierarchy
-from workbench.scoring import answer_codes, factor_scores, scored_values
+
+if TYPE_CHECKING:  # scipy is imported where it is used: start-up stays light
+    from scipy import sparse
 
 __all__ = ["Sums", "own_sums", "category_sums", "rollup", "describe", "fpc_factor",
-           "rollup_matrix",
-           "STAT_COLUMNS", "stat_columns"]
+           "rollup_matrix", "subtree_totals", "STAT_COLUMNS", "stat_columns", "stat_columns_for",
+           "pct_columns", "key_scales"]
 
 STAT_COLUMNS = ("wave", "unit_id", "unit_name", "level", "key", "label", "n", "invited", "mean",
                 "sd", "se", "ci_low", "ci_high", "moe")
 
 
 def stat_columns(points: int) -> list[str]:
-    """The ``stats`` columns of DESIGN.md for a scale of ``points`` points, in order."""
+    """The ``stats`` columns of DESIGN.md for a 1-based scale of ``points`` points, in order.
+
+    For any instrument (a 0-4 scale, or factors with scales of their own) use
+    :func:`stat_columns_for`.
+    """
     return [*STAT_COLUMNS, *(f"pct_{k}" for k in range(1, points + 1)), "top_box",
             "suppressed", "reason"]
+
+
+def pct_columns(instrument: Instrument) -> list[str]:
+    """``pct_<point>`` for every scale point of the instrument's factors, lowest first:
+    ``pct_1 .. pct_5`` on a 1-5 scale, ``pct_0 .. pct_4`` on 0-4, ``pct_0 .. pct_5`` when
+    0-4 and 1-5 factors share a table."""
+    return [f"pct_{p}" for p in range(min(instrument.points), max(instrument.points) + 1)]
+
+
+def stat_columns_for(instrument: Instrument) -> list[str]:
+    """The ``stats`` columns of DESIGN.md for ``instrument``, in order (distribution columns
+    named by the scale point they count)."""
+    return [*STAT_COLUMNS, *pct_columns(instrument), "top_box", "suppressed", "reason"]
+
+
+def key_scales(instrument: Instrument, keys: tuple[str, ...]) -> list:
+    """The answer scale of each key (a factor id or an item id)."""
+    factor_ids = {f.id for f in instrument.factors}
+    return [instrument.factor_scale(k) if k in factor_ids else instrument.item_scale(k)
+            for k in keys]
 
 
 def fpc_factor(n: np.ndarray | float, invited: np.ndarray | float,
@@ -89,6 +114,8 @@ class Sums:
         Persons who answered at all (cells).
     invited
         Persons invited (cells); NaN when unknown.
+    points
+        The scale point each slot of ``counts`` counts (empty: 1, 2, ... as before).
     """
 
     cells: tuple
@@ -99,32 +126,98 @@ class Sums:
     counts: np.ndarray
     answers: np.ndarray
     invited: np.ndarray
+    points: tuple[int, ...] = ()
 
 
-def _bincount2(index: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
-    """n, sum and sum of squares of each column of ``values`` per ``index`` (NaN skipped)."""
+def _positions(index: pd.Index, labels: pd.Series) -> np.ndarray:
+    """Position of each label in ``index`` (-1 when absent), each distinct label looked up
+    once."""
+    codes, uniques = pd.factorize(labels)
+    found = index.get_indexer(pd.Index(uniques, dtype=object))
+    return np.append(found, -1)[codes]
+
+
+def _item_column(data: pd.DataFrame, item: str, scale, flip: bool) -> np.ndarray:
+    """One item's answers as floats: missing codes and skips NaN, reversed when ``flip``."""
+    values = data[item].to_numpy(dtype="float64", na_value=np.nan)
+    for code in scale.missing_codes:
+        values[values == code] = np.nan
+    if flip:
+        values = scale.min + scale.max - values
+    return values
+
+
+def _add_counts(out: np.ndarray, index: np.ndarray, values: np.ndarray, ok: np.ndarray,
+                lowest: int, points: int) -> None:
+    """Add the answers per scale point of one column to ``out`` (cells x points)."""
+    flat = index[ok] * points + (values[ok].astype(np.intp) - lowest)
+    out += np.bincount(flat, minlength=out.size).reshape(out.shape)
+
+
+def _moments(index: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
+    """n, sum and sum of squares of ``values`` per cell (NaN skipped)."""
     ok = ~np.isnan(values)
-    clean = np.where(ok, values, 0.0)
-    n = np.empty((size, values.shape[1]))
-    s1 = np.empty_like(n)
-    s2 = np.empty_like(n)
-    for k in range(values.shape[1]):
-        n[:, k] = np.bincount(index, weights=ok[:, k], minlength=size)
-        s1[:, k] = np.bincount(index, weights=clean[:, k], minlength=size)
-        s2[:, k] = np.bincount(index, weights=clean[:, k] ** 2, minlength=size)
-    return n, s1, s2
+    idx, v = index[ok], values[ok]
+    return (np.bincount(idx, minlength=size).astype("float64"),
+            np.bincount(idx, weights=v, minlength=size),
+            np.bincount(idx, weights=v * v, minlength=size))
 
 
-def _point_counts(index: np.ndarray, values: np.ndarray, size: int, lo: int,
-                  points: int) -> np.ndarray:
-    """Answers per scale point for each column: (size x columns x points)."""
-    out = np.zeros((size, values.shape[1], points))
-    for k in range(values.shape[1]):
-        column = values[:, k]
-        ok = ~np.isnan(column)
-        flat = index[ok] * points + (column[ok].astype(np.int64) - lo)
-        out[:, k, :] = np.bincount(flat, minlength=size * points).reshape(size, points)
-    return out
+def _factor_sums(data: pd.DataFrame, instrument: Instrument, index: np.ndarray, size: int,
+                 lowest: int, points: int) -> tuple[np.ndarray, ...]:
+    """Per cell and factor: n, sum, sum of squares of person scores, and the answers per
+    scale point given by the persons with a score (reverse items flipped). One factor at a
+    time, one item column at a time: no persons x items matrix."""
+    factors = instrument.factors
+    n = np.empty((size, len(factors)))
+    s1, s2 = np.empty_like(n), np.empty_like(n)
+    counts = np.zeros((size, len(factors), points))
+    for k, factor in enumerate(factors):
+        scale = instrument.factor_scale(factor)
+        total = np.zeros(len(data))
+        answered = np.zeros(len(data), dtype=np.int16)
+        columns = []
+        for item in factor.items:
+            values = _item_column(data, item.id, scale, item.reverse)
+            ok = ~np.isnan(values)
+            np.add(total, values, out=total, where=ok)
+            answered += ok
+            columns.append((values, ok))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            score = np.where(answered >= instrument.min_items(factor), total / answered, np.nan)
+        n[:, k], s1[:, k], s2[:, k] = _moments(index, score, size)
+        # count only the answers of persons with a score, so that the distribution covers
+        # exactly the n persons the privacy layer protects
+        scored = ~np.isnan(score)
+        for values, ok in columns:
+            _add_counts(counts[:, k, :], index, values, ok & scored, lowest, points)
+    return n, s1, s2, counts
+
+
+def _item_sums(data: pd.DataFrame, instrument: Instrument, index: np.ndarray, size: int,
+               lowest: int, points: int) -> tuple[np.ndarray, ...]:
+    """Per cell and item: n, sum, sum of squares and answers per scale point (as given), by
+    the persons with a score on the item's factor.
+
+    One population per factor: an item counts only the persons its factor counts, so that
+    no table counts someone another table leaves out.
+    """
+    items = instrument.items
+    position = {item.id: k for k, item in enumerate(items)}
+    n = np.empty((size, len(items)))
+    s1, s2 = np.empty_like(n), np.empty_like(n)
+    counts = np.zeros((size, len(items), points))
+    for factor in instrument.factors:
+        scale = instrument.factor_scale(factor)
+        columns = [_item_column(data, item.id, scale, False) for item in factor.items]
+        answered = np.sum([~np.isnan(v) for v in columns], axis=0)
+        scored = answered >= instrument.min_items(factor)
+        for item, values in zip(factor.items, columns):
+            values = np.where(scored, values, np.nan)
+            k = position[item.id]
+            n[:, k], s1[:, k], s2[:, k] = _moments(index, values, size)
+            _add_counts(counts[:, k, :], index, values, ~np.isnan(values), lowest, points)
+    return n, s1, s2, counts
 
 
 def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
@@ -148,10 +241,12 @@ def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
         value there are left out of every group.
     headcount
         That wave's headcount rows (``unit_id``, background columns, ``invited``), or None.
+        A cell with answers but no headcount row, or with more answers than invited, gets
+        ``invited`` NaN (unknown); :func:`rollup` makes its ancestors' NaN too.
     """
     units = hierarchy.ids
     position = pd.Index(units)
-    unit_index = position.get_indexer(data["unit_id"])
+    unit_index = _positions(position, data["unit_id"])
     n_groups = max(1, len(groups))
     if by is not None:
         group_index = pd.Index(groups).get_indexer(data[by].astype(object))
@@ -159,36 +254,15 @@ def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
         data = data.loc[keep]
         unit_index = unit_index[keep] * n_groups + group_index[keep]
     size = len(units) * n_groups
-    scale = instrument.scale
-    points = scale.max - scale.min + 1
+    # one distribution slot per scale point of any factor (0..5 when 0-4 and 1-5 meet)
+    lowest, highest = min(instrument.points), max(instrument.points)
+    points = highest - lowest + 1
     if level == "factor":
         keys = tuple(f.id for f in instrument.factors)
-        values = scored_values(data, instrument)
-        scores = factor_scores(values, instrument)
-        n, s1, s2 = _bincount2(unit_index, scores, size)
-        item_pos = {item_id: i for i, item_id in enumerate(instrument.item_ids)}
-        # count only the answers of persons with a score, so that the distribution covers
-        # exactly the n persons the privacy layer protects
-        for k, factor in enumerate(instrument.factors):
-            unscored = np.isnan(scores[:, k])
-            for item_id in factor.item_ids:
-                values[unscored, item_pos[item_id]] = np.nan
-        item_counts = _point_counts(unit_index, values, size, scale.min, points)
-        counts = np.stack([item_counts[:, [item_pos[i] for i in f.item_ids], :].sum(axis=1)
-                           for f in instrument.factors], axis=1)
+        n, s1, s2, counts = _factor_sums(data, instrument, unit_index, size, lowest, points)
     elif level == "item":
         keys = instrument.item_ids
-        codes = answer_codes(data, instrument)
-        # one population per factor: an item counts only the persons with a score on its
-        # factor, so that no table counts someone another table leaves out
-        scores = factor_scores(scored_values(data, instrument), instrument)
-        item_pos = {item_id: i for i, item_id in enumerate(instrument.item_ids)}
-        for k, factor in enumerate(instrument.factors):
-            unscored = np.isnan(scores[:, k])
-            for item_id in factor.item_ids:
-                codes[unscored, item_pos[item_id]] = np.nan
-        n, s1, s2 = _bincount2(unit_index, codes, size)
-        counts = _point_counts(unit_index, codes, size, scale.min, points)
+        n, s1, s2, counts = _item_sums(data, instrument, unit_index, size, lowest, points)
     else:
         raise ValueError(f"level must be 'factor' or 'item', got {level!r}")
     answers = np.bincount(unit_index, minlength=size).astype("float64")
@@ -204,11 +278,13 @@ def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
         invited = np.bincount(h_index[ok], weights=headcount["invited"].to_numpy()[ok],
                               minlength=size).astype("float64")
         has = np.bincount(h_index[ok], minlength=size) > 0
-        # a unit with no headcount row of its own has 0 invited of its own, not "unknown"
-        invited = np.where(has | (answers == 0), invited, np.nan)
+        # A unit with no headcount row and no answers has 0 invited of its own. With answers
+        # but no row, or with more answers than invited, its N is unknown (NaN): no finite
+        # population correction there, nor (through rollup) in any unit above it.
+        invited = np.where((has | (answers == 0)) & (answers <= invited), invited, np.nan)
     cells = tuple(units) if by is None else tuple((u, g) for u in units for g in groups)
     return Sums(cells=cells, keys=keys, n=n, s1=s1, s2=s2, counts=counts, answers=answers,
-                invited=invited)
+                invited=invited, points=tuple(range(lowest, highest + 1)))
 
 
 def category_sums(data: pd.DataFrame, hierarchy: Hierarchy, codes: np.ndarray,
@@ -246,8 +322,10 @@ def category_sums(data: pd.DataFrame, hierarchy: Hierarchy, codes: np.ndarray,
                 answers=answers, invited=np.full(units, np.nan))
 
 
-def rollup_matrix(hierarchy: Hierarchy) -> sparse.csr_matrix:
+def rollup_matrix(hierarchy: Hierarchy) -> "sparse.csr_matrix":
     """Sparse matrix A (units x units): A[a, d] = 1 when unit d lies in a's subtree."""
+    from scipy import sparse
+
     pos = {u: i for i, u in enumerate(hierarchy.ids)}
     rows, cols = [], []
     for unit in hierarchy.ids:
@@ -259,25 +337,54 @@ def rollup_matrix(hierarchy: Hierarchy) -> sparse.csr_matrix:
     return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(size, size))
 
 
-def rollup(own: Sums, hierarchy: Hierarchy, matrix: sparse.csr_matrix | None = None) -> Sums:
-    """Subtree totals for every unit (or unit x group) from the units' own totals."""
-    a = rollup_matrix(hierarchy) if matrix is None else matrix
+def _levels(hierarchy: Hierarchy) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(unit positions, parent positions) per depth, deepest first, the root left out."""
+    units = hierarchy.units
+    position = pd.Index(units["unit_id"])
+    parents = position.get_indexer(units["parent_id"])
+    depth = units["level"].to_numpy()
+    return [(np.flatnonzero(depth == d), parents[depth == d])
+            for d in range(int(depth.max()), 0, -1)]
+
+
+def subtree_totals(values: np.ndarray, hierarchy: Hierarchy,
+                   levels: list[tuple[np.ndarray, np.ndarray]] | None = None) -> np.ndarray:
+    """Subtree totals of per-unit values (units x ...), hierarchy order: each unit's own
+    values plus everything below it, moved up one depth at a time."""
+    levels = _levels(hierarchy) if levels is None else levels
+    total = np.asarray(values, dtype="float64").reshape(len(hierarchy), -1).copy()
+    for children, parents in levels:
+        np.add.at(total, parents, total[children])
+    return total.reshape(np.shape(values))
+
+
+def rollup(own: Sums, hierarchy: Hierarchy, matrix: "sparse.csr_matrix | None" = None) -> Sums:
+    """Subtree totals for every unit (or unit x group) from the units' own totals.
+
+    Without ``matrix`` the totals move up the tree one depth at a time (each unit adds its
+    subtree total to its parent's); with a :func:`rollup_matrix` they come from one matrix
+    product. Both give the same sums.
+    """
     units = len(hierarchy)
     groups = len(own.cells) // units
+    if matrix is None:
+        levels = _levels(hierarchy)
 
-    def up(values: np.ndarray) -> np.ndarray:
-        shape = values.shape
-        flat = values.reshape(units, -1)
-        return np.asarray(a @ flat).reshape(shape)
+        def up(values: np.ndarray) -> np.ndarray:
+            return subtree_totals(values, hierarchy, levels)
+    else:
+        def up(values: np.ndarray) -> np.ndarray:
+            flat = values.reshape(units, -1)
+            return np.asarray(matrix @ flat).reshape(values.shape)
 
     invited = own.invited
     known = np.isfinite(invited).reshape(units, groups)
     # N of a subtree is known only when it is known for every unit in it
-    unknown_below = np.asarray(a @ (~known).astype("float64")) > 0
+    unknown_below = up((~known).astype("float64")) > 0
     invited_up = np.where(unknown_below, np.nan, up(np.nan_to_num(invited).reshape(units, groups)))
     return Sums(cells=own.cells, keys=own.keys, n=up(own.n), s1=up(own.s1), s2=up(own.s2),
                 counts=up(own.counts), answers=up(own.answers),
-                invited=invited_up.reshape(-1))
+                invited=invited_up.reshape(-1), points=own.points)
 
 
 def describe(sums: Sums, instrument: Instrument, top_box: int | None = None) -> pd.DataFrame:
@@ -286,12 +393,16 @@ def describe(sums: Sums, instrument: Instrument, top_box: int | None = None) -> 
     Returns
     -------
     DataFrame
-        ``cell, key, n, invited, mean, sd, se, ci_low, ci_high, moe, pct_1 .. pct_K,
+        ``cell, key, n, invited, mean, sd, se, ci_low, ci_high, moe, pct_<point> ...,
         top_box, answers``: mean and sd of the values; se = sd/sqrt(n) x sqrt(1 - n/N)
         (N = invited; no correction when N is unknown), moe = t(0.975, n-1) x se and the
-        95% interval mean +- moe (one se, used everywhere); pct_k = share of answers at
-        scale point k (percent); top_box = the share of the top ``top_box`` points.
+        95% interval mean +- moe (one se, used everywhere); ``pct_<p>`` = share of answers
+        at scale point p (percent), named by the point it counts (``pct_0 .. pct_4`` on a
+        0-4 scale), NaN at a point outside the key's own scale; top_box = the share of the
+        top ``top_box`` points of the key's scale (default: that scale's ``top_box``).
     """
+    from scipy.special import stdtrit
+
     n = sums.n
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = sums.s1 / n
@@ -299,14 +410,24 @@ def describe(sums: Sums, instrument: Instrument, top_box: int | None = None) -> 
         sd = np.sqrt(np.clip(var, 0.0, None))
         invited = np.repeat(sums.invited[:, None], n.shape[1], axis=1)
         se = sd / np.sqrt(n) * fpc_factor(n, invited)
-        t = st.t.ppf(0.975, np.where(n > 1, n - 1, np.nan))
+        t = stdtrit(np.where(n > 1, n - 1, np.nan), 0.975)  # = scipy.stats.t.ppf
         moe = t * se
         total = sums.counts.sum(axis=2, keepdims=True)
         pct = 100.0 * sums.counts / total
     sd = np.where(n > 1, sd, np.nan)
     points = sums.counts.shape[2]
-    top = top_box if top_box is not None else instrument.scale.top_box
+    labels = sums.points or tuple(range(1, points + 1))
     cells, keys = len(sums.cells), len(sums.keys)
+    # per key: which slots lie on its own scale, and which are its top box
+    on_scale = np.ones((keys, points), dtype=bool)
+    in_top = np.zeros((keys, points), dtype=bool)
+    if sums.points:
+        for k, scale in enumerate(key_scales(instrument, sums.keys)):
+            top = top_box if top_box is not None else scale.top_box
+            on_scale[k] = [scale.min <= p <= scale.max for p in labels]
+            in_top[k] = [scale.max - top < p <= scale.max for p in labels]
+    else:
+        in_top[:, points - (top_box if top_box is not None else instrument.scale.top_box):] = 1
     frame = pd.DataFrame({
         "cell": np.repeat(np.arange(cells), keys),
         "key": np.tile(np.array(sums.keys, dtype=object), cells),
@@ -320,8 +441,10 @@ def describe(sums: Sums, instrument: Instrument, top_box: int | None = None) -> 
         "moe": moe.reshape(-1),
     })
     flat_pct = pct.reshape(-1, points)
-    for k in range(points):
-        frame[f"pct_{k + 1}"] = flat_pct[:, k]
-    frame["top_box"] = flat_pct[:, points - top:].sum(axis=1)
+    on_rows = np.tile(on_scale, (cells, 1))
+    for k, point in enumerate(labels):
+        frame[f"pct_{point}"] = np.where(on_rows[:, k], flat_pct[:, k], np.nan)
+    frame["top_box"] = np.where(np.tile(in_top, (cells, 1)), flat_pct, 0.0).sum(axis=1)
+    frame.loc[~np.isfinite(flat_pct).any(axis=1), "top_box"] = np.nan
     frame["answers"] = np.repeat(sums.answers, keys).astype("int64")
     return frame

@@ -187,8 +187,13 @@ def _cmd_links(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with one sub-command per task."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser with one sub-command per task.
+
+    With ``argv`` given and no ``handouts`` in it, the handouts sub-command is a stand-in
+    (same name and help line) so that ``workbench --help`` and the other commands start
+    without importing the handout machinery (matplotlib, pandas, scipy).
+    """
     parser = argparse.ArgumentParser(
         prog="workbench",
         description="Open workbench for employee-survey results (validate, score, protect, "
@@ -267,9 +272,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="secret file (default: DATASET/.workbench/secret, made when missing)")
     p.set_defaults(func=_cmd_links)
 
-    from workbench.handouts.command import add_parser as add_handouts_parser
+    if argv is None or "handouts" in argv:
+        from workbench.handouts.command import add_parser as add_handouts_parser
 
-    add_handouts_parser(sub)  # workbench handouts: see workbench/handouts/command.py
+        add_handouts_parser(sub)  # workbench handouts: see workbench/handouts/command.py
+    else:  # lazy: the real parser is built when the command line names it
+        sub.add_parser("handouts", help="workshop handouts (HTML, PDF, PPTX, XLSX) for one unit "
+                                        "or every published unit")
 
     p = sub.add_parser("serve", help="serve the apps with Voila: analysts behind a token, "
                                      "leader pages by signed link")
@@ -285,7 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed one line of usage error

@@ -101,13 +101,18 @@ class Item:
 
 @dataclass(frozen=True)
 class Factor:
-    """A factor (indicator) scored as the mean of its items."""
+    """A factor (indicator) scored as the mean of its items.
+
+    ``scale`` is the factor's own answer scale (e.g. 0-4 beside an instrument's 1-5), or
+    None when its items use the instrument's scale: use :meth:`Instrument.factor_scale`.
+    """
 
     id: str
     name: Text
     definition: Text
     items: tuple[Item, ...]
     theme: str | None = None
+    scale: Scale | None = None
 
     @property
     def item_ids(self) -> tuple[str, ...]:
@@ -179,6 +184,29 @@ class Instrument:
     def min_items(self, factor: Factor) -> int:
         """Items a person must answer to get a score on ``factor``."""
         return max(1, math.ceil(self.min_answered * len(factor.items) - 1e-9))
+
+    def factor_scale(self, factor: Factor | str) -> Scale:
+        """The answer scale of ``factor`` (its own, else the instrument's)."""
+        if isinstance(factor, str):
+            factor = self.factor(factor)
+        return factor.scale or self.scale
+
+    def item_scale(self, item_id: str) -> Scale:
+        """The answer scale of an item: its factor's."""
+        for factor in self.factors:
+            if item_id in factor.item_ids:
+                return self.factor_scale(factor)
+        raise InstrumentError(f"unknown item {item_id!r} in instrument {self.id!r}")
+
+    @property
+    def mixed_scales(self) -> bool:
+        """True when some factor has a scale other than the instrument's."""
+        return any(f.scale is not None and f.scale != self.scale for f in self.factors)
+
+    @property
+    def points(self) -> tuple[int, ...]:
+        """Every scale point of every factor, lowest first: ``pct_<point>`` columns."""
+        return tuple(sorted({p for f in self.factors for p in self.factor_scale(f).points}))
 
 
 def builtin_instruments() -> tuple[str, ...]:
@@ -288,25 +316,34 @@ def _labels(raw: Any, where: str, source: str) -> dict[int, Text]:
             for k, v in raw.items()}
 
 
-def _scale(raw: Any, source: str) -> Scale:
+def _scale(raw: Any, source: str, where: str = "scale", default: Scale | None = None) -> Scale:
+    """Parse a scale; a factor's scale (``default`` = the instrument's) inherits the missing
+    codes, their labels and ``top_box`` it does not set."""
     if not isinstance(raw, Mapping):
-        raise InstrumentError(f"{source}: 'scale' must be a mapping with min, max and labels")
-    lo = _int(_require(raw, "min", "scale", source), "scale.min", source)
-    hi = _int(_require(raw, "max", "scale", source), "scale.max", source)
+        raise InstrumentError(f"{source}: '{where}' must be a mapping with min, max and labels")
+    lo = _int(_require(raw, "min", where, source), f"{where}.min", source)
+    hi = _int(_require(raw, "max", where, source), f"{where}.max", source)
     if hi <= lo:
-        raise InstrumentError(f"{source}: scale.max ({hi}) must be above scale.min ({lo})")
-    labels = _labels(raw.get("labels"), "scale.labels", source)
-    missing = tuple(_int(c, "scale.missing_codes", source) for c in raw.get("missing_codes") or ())
+        raise InstrumentError(f"{source}: {where}.max ({hi}) must be above {where}.min ({lo})")
+    labels = _labels(raw.get("labels"), f"{where}.labels", source)
+    if "missing_codes" in raw or default is None:
+        missing = tuple(_int(c, f"{where}.missing_codes", source)
+                        for c in raw.get("missing_codes") or ())
+        missing_labels = _labels(raw.get("missing_labels"), f"{where}.missing_labels", source)
+    else:
+        missing, missing_labels = default.missing_codes, default.missing_labels
     clash = [c for c in missing if lo <= c <= hi]
     if clash:
-        raise InstrumentError(f"{source}: missing code(s) {clash} lie inside the scale {lo}-{hi}")
-    top_box = _int(raw.get("top_box", 2), "scale.top_box", source)
+        inherited = "" if "missing_codes" in raw or default is None else \
+            " (inherited from the instrument's scale; set missing_codes for this scale)"
+        raise InstrumentError(f"{source}: missing code(s) {clash} lie inside the {where} "
+                              f"{lo}-{hi}{inherited}")
+    top_default = 2 if default is None else min(default.top_box, hi - lo)
+    top_box = _int(raw.get("top_box", top_default), f"{where}.top_box", source)
     if not 1 <= top_box <= hi - lo:
-        raise InstrumentError(f"{source}: scale.top_box must be between 1 and {hi - lo}")
+        raise InstrumentError(f"{source}: {where}.top_box must be between 1 and {hi - lo}")
     return Scale(min=lo, max=hi, labels=labels, missing_codes=missing,
-                 missing_labels=_labels(raw.get("missing_labels"), "scale.missing_labels",
-                                        source),
-                 top_box=top_box)
+                 missing_labels=missing_labels, top_box=top_box)
 
 
 def _extra(raw: Any, source: str) -> ExtraQuestion:
@@ -331,7 +368,8 @@ def _extra(raw: Any, source: str) -> ExtraQuestion:
     only_if = {str(k): _int(v, f"{where} only_if", source)
                for k, v in (raw.get("only_if") or {}).items()}
     name = _text(raw.get("name", qid), f"{where} name", source)
-    return ExtraQuestion(id=qid, name=name, text=_text(raw.get("text", name), where, source),
+    text = name if raw.get("text") is None else _text(raw["text"], where, source)
+    return ExtraQuestion(id=qid, name=name, text=text,
                          type=kind, codes=codes, only_if=only_if)
 
 
@@ -380,10 +418,14 @@ def parse_instrument(data: Any, source: str = "instrument") -> Instrument:
         if fid in seen:
             raise InstrumentError(f"{source}: item or factor id {fid!r} is used twice")
         seen.add(fid)
+        own = raw.get("scale")
+        factor_scale = None if own is None else \
+            _scale(own, source, where=f"scale of factor {fid!r}", default=scale)
         factors.append(Factor(id=fid, name=_text(raw.get("name", fid), f"{where} name", source),
                               definition=_text(raw.get("definition", ""),
                                                f"{where} definition", source),
-                              items=tuple(items), theme=None if theme is None else str(theme)))
+                              items=tuple(items), theme=None if theme is None else str(theme),
+                              scale=factor_scale))
     extra = tuple(_extra(q, source) for q in data.get("extra") or ())
     for q in extra:
         if q.id in seen:

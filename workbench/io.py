@@ -1,12 +1,19 @@
 """Readers for survey exports and the mapping file for foreign exports.
 
-Every reader returns a :class:`RawTable`: all cells as text, each record with the row number
-it has in the file, and the problems met while reading (ragged or truncated rows, a header on
-the wrong row). Nothing is converted or dropped silently here; :mod:`workbench.validate`
-checks the values.
+Every reader returns a :class:`RawTable`: the cells column by column, each record with the row
+number it has in the file, and the problems met while reading (ragged or truncated rows, a
+header on the wrong row, mapping keys that match nothing). Nothing is converted or dropped
+silently here; :mod:`workbench.validate` checks the values.
+
+Cells are text for CSV and XLSX files (spreadsheet numbers written as a CSV cell would hold
+them: 4.0 -> "4"). A Parquet file's numeric columns stay numeric (pandas nullable integers
+with ``<NA>``, floats with NaN): the checks work on the column and only offending cells
+become text, for the messages (:func:`cell_text`, :func:`as_text`). A missing value is an
+empty cell, whatever the format.
 
 Supported: CSV (comma, semicolon or tab; UTF-8, UTF-8 with BOM, Windows-1252/Latin-1;
-decimal comma), XLSX (openpyxl) and Parquet (pyarrow).
+LF or CRLF line endings; decimal comma), XLSX (openpyxl) and Parquet (pyarrow; Arrow string,
+dictionary and nullable integer columns).
 """
 
 from __future__ import annotations
@@ -14,7 +21,6 @@ from __future__ import annotations
 import csv
 import io as _io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
@@ -25,11 +31,38 @@ import yaml
 
 from workbench._problems import Problem
 from workbench.errors import DatasetError
+from workbench.instrument import Text
 
-__all__ = ["RawTable", "ColumnMapping", "read_mapping", "read_table", "HEADER_SCAN_ROWS"]
+__all__ = ["RawTable", "ColumnMapping", "RowFilter", "read_mapping", "read_table",
+           "HEADER_SCAN_ROWS", "fold", "as_text", "cell_text"]
 
 HEADER_SCAN_ROWS = 20
 MISSING_WORDS = frozenset({"missing", "na", "none", "null", ""})
+MAPPING_KEYS = frozenset({"columns", "values", "constants", "respondent_id", "header_row",
+                          "sheet", "ignore", "unit_names", "filters"})
+
+
+def fold(label: Any) -> str:
+    """A label as mappings match it: case, repeated and no-break spaces ignored.
+
+    >>> fold("Jeg\xa0trives  PÅ jobb ")
+    'jeg trives på jobb'
+    """
+    return " ".join(str(label).split()).casefold()
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """Keep only the rows whose ``column`` is filled, empty, or holds one of ``values``."""
+
+    column: str
+    keep: str  # "filled", "empty" or "in"
+    values: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.keep == "in":
+            return f"{self.column}: {', '.join(self.values)}"
+        return f"{self.column}: {self.keep}"
 
 
 @dataclass(frozen=True)
@@ -47,6 +80,14 @@ class ColumnMapping:
         header_row: 3                                   # spreadsheet row of the header
         sheet: Data                                     # spreadsheet sheet
         ignore: [HRS, RELIG]                            # source columns to leave out
+        unit_names: true                                # units by name (units.csv name
+                                                        # or name_en) instead of by id
+        filters: {submitdate: filled, Status: [Fullført]}  # keep only these rows
+
+    Column names (in ``columns``, ``values``, ``ignore`` and ``filters``) match the export's
+    headers ignoring case, repeated spaces and no-break spaces; ``values`` and ``filters``
+    may name a column by the export's name or by the workbench's. A per-column label map is
+    merged over the ``"*"`` map (its labels win).
     """
 
     columns: Mapping[str, str] = field(default_factory=dict)
@@ -56,14 +97,18 @@ class ColumnMapping:
     header_row: int | None = None
     sheet: str | None = None
     ignore: frozenset[str] = frozenset()
+    unit_names: bool = False
+    filters: tuple[RowFilter, ...] = ()
+    source: str = "mapping.yaml"
 
     def value_map(self, column: str) -> Mapping[str, str] | None:
-        """Label -> code for ``column`` (keys lower-cased and trimmed), or None."""
-        return self.values.get(column) or self.values.get("*")
+        """Label -> code for ``column`` (folded labels): its own map merged over ``"*"``."""
+        star = self.values.get("*") or {}
+        own = self.values.get(column) or {}
+        return {**star, **own} or None
 
 
-def _fold(label: Any) -> str:
-    return " ".join(str(label).split()).casefold()
+_fold = fold
 
 
 def read_mapping(path: Path) -> ColumnMapping:
@@ -76,11 +121,13 @@ def read_mapping(path: Path) -> ColumnMapping:
         raise DatasetError(f"{path}: not a readable YAML mapping file ({exc})") from None
     if not isinstance(data, dict):
         raise DatasetError(f"{path}: a mapping file must be a YAML mapping")
-    known = {"columns", "values", "constants", "respondent_id", "header_row", "sheet", "ignore"}
-    unknown = sorted(set(data) - known)
+    unknown = sorted(set(data) - MAPPING_KEYS)
     if unknown:
         raise DatasetError(f"{path}: unknown key(s) {', '.join(unknown)}; "
-                           f"known keys: {', '.join(sorted(known))}")
+                           f"known keys: {', '.join(sorted(MAPPING_KEYS))}")
+    for key in ("columns", "values", "constants"):
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            raise DatasetError(f"{path}: {key} must be a mapping, got {data[key]!r}")
     values: dict[str, dict[str, str]] = {}
     for column, labels in (data.get("values") or {}).items():
         if not isinstance(labels, dict):
@@ -94,6 +141,12 @@ def read_mapping(path: Path) -> ColumnMapping:
     header_row = data.get("header_row")
     if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
         raise DatasetError(f"{path}: header_row must be a row number (1 or more)")
+    unit_names = data.get("unit_names", False)
+    if not isinstance(unit_names, bool):
+        raise DatasetError(f"{path}: unit_names must be true or false, got {unit_names!r}")
+    ignore = data.get("ignore") or ()
+    if not isinstance(ignore, (list, tuple)):
+        raise DatasetError(f"{path}: ignore must be a list of column names, got {ignore!r}")
     return ColumnMapping(
         columns={str(k): str(v) for k, v in (data.get("columns") or {}).items()},
         values=values,
@@ -101,8 +154,37 @@ def read_mapping(path: Path) -> ColumnMapping:
         respondent_id_from_row=rid == "row",
         header_row=header_row,
         sheet=None if data.get("sheet") is None else str(data["sheet"]),
-        ignore=frozenset(str(c) for c in data.get("ignore") or ()),
+        ignore=frozenset(str(c) for c in ignore),
+        unit_names=unit_names,
+        filters=_filters(data.get("filters"), path),
+        source=path.name,
     )
+
+
+def _filters(raw: Any, path: Path) -> tuple[RowFilter, ...]:
+    """``filters: {column: filled | empty | value | [values]}``."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise DatasetError(f"{path}: filters must map column names to filled, empty, a value "
+                           f"or a list of values, e.g. {{submitdate: filled}}; got {raw!r}")
+    out = []
+    for column, rule in raw.items():
+        if isinstance(rule, str) and rule.strip().casefold() in ("filled", "empty"):
+            out.append(RowFilter(str(column), rule.strip().casefold()))
+        elif isinstance(rule, (str, int, float)) and not isinstance(rule, bool):
+            out.append(RowFilter(str(column), "in", (_plain(rule),)))
+        elif isinstance(rule, list) and rule and all(
+                isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in rule):
+            out.append(RowFilter(str(column), "in", tuple(_plain(v) for v in rule)))
+        else:
+            raise DatasetError(f"{path}: filters.{column} must be filled, empty, a value or a "
+                               f"list of values, got {rule!r}")
+    return tuple(out)
+
+
+def _plain(value: Any) -> str:
+    return cell_text(value).strip()
 
 
 @dataclass(frozen=True, eq=False)
@@ -114,7 +196,10 @@ class RawTable:
     file
         The file's name as shown in messages.
     frame
-        Text cells (empty string for an empty cell), columns renamed by the mapping.
+        The cells, columns renamed by the mapping: trimmed text (empty string for an empty
+        cell; an object column, or a pandas ``str`` column for a Parquet file's strings),
+        or for ``read_table(..., text=False)`` a Parquet file's numeric columns as numbers
+        (missing as ``<NA>``/NaN).
     rows
         The file row of each record of ``frame`` (same order).
     read
@@ -123,6 +208,17 @@ class RawTable:
         File rows that could not be turned into a record (ragged, truncated).
     problems
         What went wrong while reading.
+    raw_rows
+        The cells of the ``rejected`` rows (for the quarantine file).
+    left_out
+        Rows of ``frame`` the mapping's filters leave out (None: no filter).
+    labels
+        Label maps of the mapping file by the workbench's column name (export names
+        resolved), without the ``"*"`` map.
+    sheet
+        The spreadsheet sheet read (XLSX), else None.
+    filter_columns
+        Columns the mapping's filters read (used, so no "unknown column" note).
     """
 
     file: str
@@ -132,6 +228,10 @@ class RawTable:
     rejected: tuple[int, ...] = ()
     problems: tuple[Problem, ...] = ()
     raw_rows: Mapping[int, list[str]] = field(default_factory=dict)
+    left_out: np.ndarray | None = field(default=None, repr=False)
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    sheet: str | None = None
+    filter_columns: frozenset[str] = frozenset()
 
 
 def _decode(data: bytes) -> str:
@@ -209,18 +309,89 @@ def _quote_problem(record: list[str], last: bool, width: int) -> tuple[str, int]
     return ("quote_spans_rows", breaks) if breaks else None
 
 
-def _cell(value: Any) -> str:
-    if value is None:
+def cell_text(value: Any) -> str:
+    """One cell as a CSV file would hold it: "" for missing, 4.0 -> "4", dates in ISO form.
+
+    >>> [cell_text(v) for v in (None, 4.0, 3.5, True, pd.NA, "x")]
+    ['', '4', '3.5', '1', '', 'x']
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
         return ""
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         return str(int(value))
-    if isinstance(value, float):
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
         if np.isnan(value):
             return ""
         return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, np.integer):
+        return str(int(value))
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
+
+
+_cell = cell_text
+
+
+def as_text(column: pd.Series | np.ndarray) -> np.ndarray:
+    """A column as trimmed text cells (object array; "" for missing).
+
+    Text columns are trimmed in one vectorised pass (Arrow compute); other columns (numbers,
+    categories, dates) are turned into text once per distinct value (:func:`cell_text`).
+    """
+    series = column if isinstance(column, pd.Series) else pd.Series(column, dtype=object)
+    dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype) or (
+            dtype.kind == "O" and pd.api.types.infer_dtype(series, skipna=True) == "string"):
+        return _arrow_text(series.array)
+    keys, uniques = pd.factorize(series.array, use_na_sentinel=True)
+    texts = [cell_text(u).strip() for u in np.asarray(uniques, dtype=object)]
+    return np.asarray(texts + [""], dtype=object)[keys]
+
+
+def _arrow_text(values: Any, as_numpy: bool = True) -> Any:
+    """Strings (a pandas or Arrow array; None/NaN/<NA> missing) trimmed, "" for missing: an
+    object array, or (``as_numpy=False``) a pandas ``str`` array kept in Arrow memory.
+
+    A column of few distinct strings is trimmed once per distinct string (dictionary
+    encoding), then spread over the rows.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else \
+        pa.array(values, type=pa.large_string(), from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    sample = array.slice(0, 2000)
+    if not as_numpy or (len(sample) and pc.count_distinct(sample).as_py() > len(sample) // 2):
+        trimmed = pc.fill_null(pc.utf8_trim_whitespace(array), "")
+        if not as_numpy:
+            return pd.array(trimmed, dtype="str")
+        return np.asarray(trimmed.to_numpy(zero_copy_only=False), dtype=object)
+    encoded = pc.dictionary_encode(array)
+    words = pc.utf8_trim_whitespace(encoded.dictionary).to_numpy(zero_copy_only=False)
+    words = np.append(np.asarray(words, dtype=object), "")
+    index = pc.fill_null(encoded.indices, len(words) - 1).to_numpy(zero_copy_only=False)
+    return words[index]
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return False
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+
+def _xlsx_sheets(path: Path) -> list[str]:
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return list(book.sheetnames)
+    finally:
+        book.close()
 
 
 def _xlsx_records(path: Path, sheet: str | None) -> Iterator[tuple[int, list[str]]]:
@@ -242,29 +413,86 @@ def _xlsx_records(path: Path, sheet: str | None) -> Iterator[tuple[int, list[str
         book.close()
 
 
-def _parquet_records(path: Path) -> Iterator[tuple[int, list[str]]]:
+def _arrow_integers(column: Any) -> pd.api.extensions.ExtensionArray:
+    """An Arrow integer column (nulls allowed) as a pandas nullable integer array of the
+    smallest type that holds its values (int8 for answer codes): no copy wider than that."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    bounds = pc.min_max(column)
+    lo, hi = bounds["min"].as_py(), bounds["max"].as_py()
+    if lo is None:  # every cell empty
+        return pd.array(np.full(len(column), pd.NA), dtype="Int8")
+    for target in (pa.int8(), pa.int16(), pa.int32(), pa.int64()):
+        info = np.iinfo(target.to_pandas_dtype())
+        if info.min <= lo and hi <= info.max:
+            small = column.cast(target)
+            data = small.fill_null(0).to_numpy(zero_copy_only=False)
+            mask = small.is_null().to_numpy(zero_copy_only=False)
+            return pd.arrays.IntegerArray(np.asarray(data), np.asarray(mask, dtype=bool))
+    # unsigned values beyond int64: keep them exact as text-like objects
+    return pd.array([None if v is None else int(v) for v in column.to_pylist()], dtype=object)
+
+
+def _parquet_frame(path: Path) -> pd.DataFrame:
+    """A Parquet file column by column: numeric columns stay numeric (nullable integers keep
+    ``<NA>``), the others (Arrow strings, dictionaries, booleans, dates) become trimmed text
+    with "" for missing. No cell is turned into text one by one."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path).to_pandas()
-    yield 0, [str(c) for c in table.columns]
-    columns = [[_cell(v) for v in table[c].tolist()] for c in table.columns]
-    for i, record in enumerate(zip(*columns), start=1):
-        yield i, list(record)
+    table = pq.read_table(path)
+    out = {}
+    for name, column in zip(table.column_names, table.columns):
+        kind = column.type
+        if pa.types.is_dictionary(kind):
+            column = column.cast(kind.value_type)
+            kind = kind.value_type
+        if pa.types.is_integer(kind):
+            out[str(name)] = pd.Series(_arrow_integers(column), copy=False)
+        elif pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+            out[str(name)] = pd.Series(column.to_pandas()).astype("float64")
+        elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            out[str(name)] = pd.Series(_arrow_text(column, as_numpy=False), copy=False)
+        else:
+            out[str(name)] = pd.Series(as_text(pd.Series(column.to_pandas())), dtype=object)
+    if not out:
+        return pd.DataFrame(index=pd.RangeIndex(table.num_rows))
+    return pd.concat(out, axis=1)  # no copy of the columns, unlike DataFrame(dict)
 
 
 def _records(path: Path, sheet: str | None) -> tuple[Iterable[tuple[int, list[str]]], str]:
-    """The file's records and its kind (csv, xlsx or parquet)."""
+    """The file's records and its kind (csv or xlsx)."""
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return _xlsx_records(path, sheet), "xlsx"
-    if suffix == ".parquet":
-        return _parquet_records(path), "parquet"
     text = _decode(path.read_bytes())
     return _csv_records(text, _delimiter(text)), "csv"
 
 
+class _Renamer:
+    """Export headers to the workbench's columns: the mapping's ``columns`` first, then a
+    header that equals a known column but for case and spaces. Keys fold (case, repeated and
+    no-break spaces ignored)."""
+
+    def __init__(self, mapping: ColumnMapping, known: Iterable[str]):
+        self.columns = {fold(k): v for k, v in mapping.columns.items()}
+        self.known = {fold(k): k for k in known}
+
+    def __call__(self, header: Iterable[str]) -> list[str]:
+        out = []
+        for cell in header:
+            name = str(cell).strip()
+            key = fold(name)
+            out.append(self.columns.get(key, self.known.get(key, name)))
+        return out
+
+
 def read_table(path: Path, required: Iterable[str] = (), mapping: ColumnMapping | None = None,
-               display: str | None = None) -> RawTable:
+               display: str | None = None, known: Iterable[str] = (),
+               text: bool = True) -> RawTable:
     """Read a CSV, XLSX or Parquet file into a :class:`RawTable`.
 
     Parameters
@@ -275,9 +503,14 @@ def read_table(path: Path, required: Iterable[str] = (), mapping: ColumnMapping 
         Columns (after renaming) that identify the header row; the header is searched for
         in the first ``HEADER_SCAN_ROWS`` rows when row 1 does not hold them all.
     mapping
-        Column renames, answer labels, constants for foreign exports.
+        Column renames, answer labels, constants, filters for foreign exports.
     display
         The file's name in messages (default: its name).
+    known
+        The workbench's column names: a header equal to one but for case and spaces is
+        renamed to it.
+    text
+        True: every column as text. False: a Parquet file's numeric columns stay numeric.
 
     Raises
     ------
@@ -288,62 +521,183 @@ def read_table(path: Path, required: Iterable[str] = (), mapping: ColumnMapping 
     mapping = mapping or ColumnMapping()
     name = display or path.name
     required = tuple(required)
+    known = tuple(known) + required
     if not path.is_file():
         raise _unusable(Problem("missing_file", name))
     if path.stat().st_size == 0:
         raise _unusable(Problem("empty_file", name))
-    try:
-        records, kind = _records(path, mapping.sheet)
-        records = list(records)
-    except DatasetError:
-        raise
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise _unusable(Problem("unreadable_file", name,
-                                detail={"reason": f"{type(exc).__name__}: {exc}"})) from None
-    except Exception as exc:  # pyarrow and openpyxl raise many kinds on a damaged file
-        raise _unusable(Problem("unreadable_file", name,
-                                detail={"reason": f"{type(exc).__name__}: {exc}"})) from None
-    if not records:
-        raise _unusable(Problem("empty_file", name))
-
-    def rename(header: list[str]) -> list[str]:
-        return [mapping.columns.get(c.strip(), c.strip()) for c in header]
-
+    rename = _Renamer(mapping, known)
     needed = [c for c in required if c not in mapping.constants
               and not (c == "respondent_id" and mapping.respondent_id_from_row)]
     problems: list[Problem] = []
-    header_at = 0
+    sheet = None
+    try:
+        if path.suffix.lower() == ".parquet":
+            kind = "parquet"
+            frame = _parquet_frame(path)
+        else:
+            records, kind = _records(path, mapping.sheet)
+            records = list(records)
+            if kind == "xlsx":
+                sheets = _xlsx_sheets(path)
+                sheet = mapping.sheet or sheets[0]
+                if mapping.sheet is None and len(sheets) > 1:
+                    problems.append(Problem("other_sheets", name, value=sheet, detail={
+                        "others": ", ".join(repr(s) for s in sheets[1:])}))
+    except DatasetError:
+        raise
+    except Exception as exc:  # pyarrow and openpyxl raise many kinds on a damaged file
+        raise _unusable(Problem("unreadable_file", name,
+                                detail={"reason": f"{type(exc).__name__}: {exc}"})) from None
+
+    if kind == "parquet":
+        source = list(frame.columns)
+        header = rename(source)
+        missing = [c for c in needed if c not in header]
+        if missing:
+            raise _unusable(Problem("missing_column", name, column=missing[0],
+                                    detail={"found": ", ".join(source[:30])}))
+        _check_duplicates(header, name, None)
+        frame.columns = header
+        rows = np.arange(1, len(frame) + 1, dtype=np.int64)
+        read, rejected, raw_rows = len(frame), (), {}
+        if not read:
+            raise _unusable(Problem("no_data_rows", name))
+    else:
+        if not records:
+            raise _unusable(Problem("empty_file", name))
+        header_at = _find_header(records, needed, rename, mapping, name, problems, sheet)
+        header_row, source = records[header_at]
+        source = [str(c).strip() for c in source]
+        while source and source[-1] == "" and kind != "csv":
+            source.pop()
+        header = rename(source)
+        _check_duplicates(header, name, header_row)
+        frame, rows, rejected, raw_rows = _body(records[header_at + 1:], header, kind, name,
+                                                problems)
+        read = len(rows) + len(rejected)
+    # Filters and label maps may name a column by the export's name or the workbench's.
+    by_fold = {fold(s): h for s, h in zip(source, header) if h}
+    by_fold.update({fold(h): h for h in header if h})
+    unmatched: list[tuple[str, str]] = []  # (mapping key, entry)
+    labels: dict[str, dict[str, str]] = {}
+    for key, table in mapping.values.items():
+        if key == "*":
+            continue
+        target = by_fold.get(fold(key), key if key in mapping.constants else None)
+        if target is None:
+            unmatched.append((f"values.{key}", key))
+        else:
+            labels[target] = {**labels.get(target, {}), **table}
+    present = {fold(s) for s in source}
+    for key in mapping.columns:
+        if fold(key) not in present:
+            unmatched.append((f"columns.{key}", key))
+    ignored = set()
+    for key in sorted(mapping.ignore):
+        target = by_fold.get(fold(key))
+        if target is None:
+            unmatched.append((f"ignore.{key}", key))
+        else:
+            ignored.add(target)
+    for where, key in unmatched:
+        problems.append(Problem("mapping_unmatched", mapping.source, column=where, value=key,
+                                detail={"file": name, "hint": _hint(key, source)}))
+    left_out = None
+    filter_columns = set()
+    if mapping.filters:
+        keep = np.ones(len(frame), dtype=bool)
+        for rule in mapping.filters:
+            target = by_fold.get(fold(rule.column))
+            if target is not None:
+                filter_columns.add(target)
+            if target is None:
+                problems.append(Problem("filter_unmatched", mapping.source,
+                                        column=f"filters.{rule.column}", value=rule.column,
+                                        detail={"file": name,
+                                                "hint": _hint(rule.column, source)}))
+                continue
+            cells = as_text(frame[target])
+            if rule.keep == "filled":
+                keep &= cells != ""
+            elif rule.keep == "empty":
+                keep &= cells == ""
+            else:
+                keep &= pd.Series(cells).map(fold).isin([fold(v) for v in rule.values]) \
+                    .to_numpy()
+        left_out = ~keep
+    frame = frame.loc[:, [c for c in header if c and c not in ignored]]
+    if text or kind != "parquet":
+        for column in frame.columns:
+            if kind == "parquet":
+                frame[column] = as_text(frame[column])
+            else:
+                frame[column] = _strip(frame[column].to_numpy())
+    for column, value in mapping.constants.items():
+        if column not in frame.columns:
+            frame[column] = value
+    if mapping.respondent_id_from_row and "respondent_id" not in frame.columns:
+        frame.insert(0, "respondent_id", rows.astype(str).astype(object))
+    return RawTable(file=name, frame=frame, rows=rows, read=read, rejected=tuple(rejected),
+                    problems=tuple(problems), raw_rows=raw_rows, left_out=left_out,
+                    labels=labels, sheet=sheet, filter_columns=frozenset(filter_columns))
+
+
+def _hint(value: str, choices: Iterable[str]) -> Text | str:
+    """"; did you mean ..." for the closest of ``choices``, compared folded."""
+    import difflib
+
+    folded = {fold(c): c for c in choices if str(c).strip()}
+    close = difflib.get_close_matches(fold(value), list(folded), n=1, cutoff=0.6)
+    if not close:
+        return ""
+    best = folded[close[0]]
+    return Text(nb=f"; mente du {best!r}?", en=f"; did you mean {best!r}?")
+
+
+def _check_duplicates(header: list[str], name: str, row: int | None) -> None:
+    seen: set[str] = set()
+    for column in header:
+        if column in seen and column:
+            raise _unusable(Problem("duplicate_column", name, row=row, column=column))
+        seen.add(column)
+
+
+def _find_header(records: list[tuple[int, list[str]]], needed: list[str], rename: _Renamer,
+                 mapping: ColumnMapping, name: str, problems: list[Problem],
+                 sheet: str | None) -> int:
+    """Position in ``records`` of the header record."""
+    where = {"sheet": f" of sheet {sheet!r}" if sheet else ""}
     if mapping.header_row is not None:
         header_at = next((i for i, (row, _) in enumerate(records) if row >= mapping.header_row),
                          len(records))
         if header_at >= len(records) or records[header_at][0] != mapping.header_row:
             raise _unusable(Problem("header_not_found", name,
                                     detail={"expected": ", ".join(needed),
-                                            "scanned": mapping.header_row}))
-    elif needed and not set(needed) <= set(rename(records[0][1])):
-        found = next((i for i, (_, rec) in enumerate(records[:HEADER_SCAN_ROWS])
-                      if set(needed) <= set(rename(rec))), None)
-        if found is None:
-            if kind == "parquet" or len(set(needed) & set(rename(records[0][1]))) > 0:
-                missing = [c for c in needed if c not in rename(records[0][1])]
-                raise _unusable(Problem("missing_column", name, column=missing[0],
-                                        detail={"found": ", ".join(records[0][1][:30])}))
-            raise _unusable(Problem("header_not_found", name,
-                                    detail={"expected": ", ".join(needed),
-                                            "scanned": HEADER_SCAN_ROWS}))
-        header_at = found
-        problems.append(Problem("header_on_wrong_row", name, row=records[found][0]))
-    header_row, header = records[header_at]
-    header = rename(header)
-    while header and header[-1] == "" and kind != "csv":
-        header.pop()
-    seen: set[str] = set()
-    for column in header:
-        if column in seen and column:
-            raise _unusable(Problem("duplicate_column", name, row=header_row, column=column))
-        seen.add(column)
+                                            "scanned": mapping.header_row, **where}))
+        return header_at
+    first = rename(records[0][1])
+    if not needed or set(needed) <= set(first):
+        return 0
+    found = next((i for i, (_, rec) in enumerate(records[:HEADER_SCAN_ROWS])
+                  if set(needed) <= set(rename(rec))), None)
+    if found is None:
+        if len(set(needed) & set(first)) > 0:
+            missing = [c for c in needed if c not in first]
+            raise _unusable(Problem("missing_column", name, column=missing[0],
+                                    detail={"found": ", ".join(records[0][1][:30])}))
+        raise _unusable(Problem("header_not_found", name,
+                                detail={"expected": ", ".join(needed),
+                                        "scanned": HEADER_SCAN_ROWS, **where}))
+    problems.append(Problem("header_on_wrong_row", name, row=records[found][0]))
+    return found
+
+
+def _body(body: list[tuple[int, list[str]]], header: list[str], kind: str, name: str,
+          problems: list[Problem]
+          ) -> tuple[pd.DataFrame, np.ndarray, list[int], dict[int, list[str]]]:
+    """The data records under the header as a text frame; ragged and broken rows apart."""
     width = len(header)
-    body = records[header_at + 1:]
     good_rows: list[int] = []
     good: list[list[str]] = []
     rejected: list[int] = []
@@ -377,17 +731,7 @@ def read_table(path: Path, required: Iterable[str] = (), mapping: ColumnMapping 
         raise _unusable(Problem("no_data_rows", name))
     frame = pd.DataFrame(good, columns=header, dtype=object) if good else \
         pd.DataFrame({c: pd.Series([], dtype=object) for c in header})
-    frame = frame.loc[:, [c for c in header if c and c not in mapping.ignore]]
-    for column in frame.columns:
-        frame[column] = _strip(frame[column].to_numpy())
-    rows = np.asarray(good_rows, dtype=np.int64)
-    for column, value in mapping.constants.items():
-        if column not in frame.columns:
-            frame[column] = value
-    if mapping.respondent_id_from_row and "respondent_id" not in frame.columns:
-        frame.insert(0, "respondent_id", [str(r) for r in rows])
-    return RawTable(file=name, frame=frame, rows=rows, read=len(body), rejected=tuple(rejected),
-                    problems=tuple(problems), raw_rows=raw_rows)
+    return frame, np.asarray(good_rows, dtype=np.int64), rejected, raw_rows
 
 
 def _strip(values: np.ndarray) -> np.ndarray:

@@ -4,6 +4,10 @@ A :class:`Hierarchy` is built from ``units.csv`` (``unit_id, parent_id, name`` a
 ``name_en``, ``kind``). The root has an empty parent. :func:`hierarchy_problems` finds what
 makes a table of units unusable as a tree (cycles, orphans, several roots, duplicate ids)
 before a :class:`Hierarchy` is built.
+
+Reorganisations between waves come from ``successors.csv`` (``wave, unit_id,
+successor_id``): :class:`Lineage` maps a unit of one wave to its unit(s) in the next or the
+previous wave (renamed, merged, split); :func:`successor_problems` checks the file.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ import pandas as pd
 
 from workbench.errors import DatasetError
 
-__all__ = ["Hierarchy", "UnitProblem", "hierarchy_problems"]
+__all__ = ["Hierarchy", "UnitProblem", "hierarchy_problems", "Lineage", "SuccessorProblem",
+           "successor_problems"]
 
 
 @dataclass(frozen=True)
@@ -202,3 +207,161 @@ class Hierarchy:
         for i, uid in enumerate(ids):
             matrix[i, [pos[u] for u in self.subtree(uid)]] = True
         return matrix
+
+
+@dataclass(frozen=True, eq=False)
+class Lineage:
+    """Units across waves (``successors.csv``): who a unit of one wave becomes in the next.
+
+    A row ``wave, unit_id, successor_id`` says that unit X of ``wave`` lives on as Y in the
+    next wave of ``survey.yaml``: renamed (X -> Y), merged (X -> Y and Z -> Y) or split
+    (X -> Y and X -> Z). A unit with no row lives on under its own id when the next wave's
+    hierarchy has it, and ends otherwise.
+
+    Build it with :meth:`workbench.survey.Survey.lineage`.
+
+    Examples
+    --------
+    >>> from workbench import load_survey
+    >>> survey = load_survey("tests/exports/questback")
+    >>> lineage = survey.lineage()
+    >>> lineage.next("helse", "2022")              # a split
+    ('omsorg', 'hjemme')
+    >>> lineage.previous("skolen", "2024")         # a merger
+    ('skole_nord', 'skole_sor')
+    >>> lineage.previous("kommune", "2024")        # unchanged
+    ('kommune',)
+    >>> lineage.change("helse", "2022")
+    'split'
+    """
+
+    waves: tuple[str, ...]
+    table: pd.DataFrame
+    hierarchies: Mapping[str, Hierarchy] = field(repr=False)
+
+    def _wave_after(self, wave: str, step: int) -> str | None:
+        if wave not in self.waves:
+            raise DatasetError(f"wave {wave!r} is not in this survey; waves: "
+                               f"{', '.join(self.waves)}")
+        k = self.waves.index(wave) + step
+        return self.waves[k] if 0 <= k < len(self.waves) else None
+
+    def next(self, unit_id: str, wave: str) -> tuple[str, ...]:
+        """The unit(s) that ``unit_id`` of ``wave`` becomes in the next wave (empty: none,
+        or ``wave`` is the last)."""
+        after = self._wave_after(wave, 1)
+        if after is None:
+            return ()
+        rows = self.table[(self.table["wave"] == wave) & (self.table["unit_id"] == unit_id)]
+        if len(rows):
+            return tuple(rows["successor_id"])
+        return (unit_id,) if unit_id in self.hierarchies[after] else ()
+
+    def previous(self, unit_id: str, wave: str) -> tuple[str, ...]:
+        """The unit(s) of the previous wave that ``unit_id`` of ``wave`` continues (empty:
+        a new unit, or ``wave`` is the first)."""
+        before = self._wave_after(wave, -1)
+        if before is None:
+            return ()
+        in_before = self.table[self.table["wave"] == before]
+        found = list(in_before.loc[in_before["successor_id"] == unit_id, "unit_id"])
+        if unit_id not in found and unit_id in self.hierarchies[before] and \
+                not (in_before["unit_id"] == unit_id).any():
+            found.append(unit_id)  # no row: it lives on under its own id
+        return tuple(found)
+
+    def change(self, unit_id: str, wave: str) -> str:
+        """What happens to ``unit_id`` of ``wave`` in the next wave: ``same``, ``renamed``,
+        ``merged`` (it and others become one unit), ``split`` (it becomes several) or
+        ``ended``."""
+        after = self.next(unit_id, wave)
+        if not after:
+            return "ended"
+        if len(after) > 1:
+            return "split"
+        next_wave = self._wave_after(wave, 1)
+        if len(self.previous(after[0], next_wave)) > 1:
+            return "merged"
+        return "same" if after[0] == unit_id else "renamed"
+
+
+@dataclass(frozen=True)
+class SuccessorProblem:
+    """A row of ``successors.csv`` that breaks the lineage (index = position in the table)."""
+
+    index: int
+    code: str
+    column: str
+    value: str
+    detail: Mapping[str, object]
+
+
+def successor_problems(table: pd.DataFrame, waves: tuple[str, ...],
+                       hierarchies: Mapping[str, Hierarchy]) -> list[SuccessorProblem]:
+    """Check ``successors.csv`` rows (text cells ``wave, unit_id, successor_id``).
+
+    Returns
+    -------
+    list of SuccessorProblem
+        ``unknown_wave`` (not in survey.yaml), ``successor_last_wave`` (no next wave),
+        ``successor_unknown_unit`` (unit not in its wave's hierarchy, successor not in the
+        next wave's), ``successor_duplicate`` (the same row twice), ``successor_cycle``
+        (within one wave, successors that lead back to the unit they start from: ids
+        mixed up between the waves). Each problem's row is rejected.
+    """
+    problems: list[SuccessorProblem] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    ok = []
+    for i, (wave, unit, successor) in enumerate(zip(table["wave"], table["unit_id"],
+                                                    table["successor_id"])):
+        if wave not in waves:
+            problems.append(SuccessorProblem(i, "unknown_wave", "wave", wave,
+                                             {"expected": ", ".join(waves)}))
+            continue
+        position = waves.index(wave)
+        if position == len(waves) - 1:
+            problems.append(SuccessorProblem(i, "successor_last_wave", "wave", wave, {}))
+            continue
+        after = waves[position + 1]
+        if unit not in hierarchies[wave]:
+            problems.append(SuccessorProblem(i, "successor_unknown_unit", "unit_id", unit,
+                                             {"wave": wave, "ids": hierarchies[wave].ids}))
+            continue
+        if successor not in hierarchies[after]:
+            problems.append(SuccessorProblem(i, "successor_unknown_unit", "successor_id",
+                                             successor,
+                                             {"wave": after, "ids": hierarchies[after].ids}))
+            continue
+        key = (wave, unit, successor)
+        if key in seen:
+            problems.append(SuccessorProblem(i, "successor_duplicate", "successor_id", unit,
+                                             {"wave": wave, "successor": successor,
+                                              "first": seen[key]}))
+            continue
+        seen[key] = i
+        ok.append(i)
+    # cycles within one wave: unit -> successor read again as a unit of the same wave
+    by_wave: dict[str, dict[str, list[tuple[str, int]]]] = {}
+    for i in ok:
+        wave, unit, successor = table["wave"].iloc[i], table["unit_id"].iloc[i], \
+            table["successor_id"].iloc[i]
+        if successor != unit:
+            by_wave.setdefault(wave, {}).setdefault(unit, []).append((successor, i))
+    for wave, edges in by_wave.items():
+        for start in edges:
+            stack = [(start, [start], [])]
+            while stack:
+                node, path, rows = stack.pop()
+                for nxt, row in edges.get(node, []):
+                    if nxt == start:
+                        problems.append(SuccessorProblem(
+                            rows[0] if rows else row, "successor_cycle", "successor_id", start,
+                            {"path": " -> ".join([*path, start]), "wave": wave}))
+                        stack.clear()
+                        break
+                    if nxt not in path:
+                        stack.append((nxt, [*path, nxt], [*rows, row]))
+    unique: dict[tuple[int, str], SuccessorProblem] = {}
+    for p in problems:
+        unique.setdefault((p.index, p.code), p)
+    return sorted(unique.values(), key=lambda p: (p.index, p.code))

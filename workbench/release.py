@@ -92,10 +92,11 @@ CACHE = Path(".workbench") / "release"
 SCORE_BINS = np.array([1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0001])
 
 
-def score_bins(instrument: Instrument) -> np.ndarray:
-    """Edges of the half-point bins of person scores on the instrument's scale (the last bin
-    closes at the top of the scale)."""
-    lo, hi = instrument.scale.min, instrument.scale.max
+def score_bins(instrument: Instrument, factor=None) -> np.ndarray:
+    """Edges of the half-point bins of person scores on a factor's scale (default: the
+    instrument's; the last bin closes at the top of the scale)."""
+    scale = instrument.scale if factor is None else instrument.factor_scale(factor)
+    lo, hi = scale.min, scale.max
     edges = np.arange(lo, hi + 0.25, 0.5)
     edges[-1] = hi + 1e-4
     return edges
@@ -116,13 +117,13 @@ class _Rolled:
     by_factor: Mapping[str, Any]
     by_item: Mapping[str, Any]
     extras: Mapping[str, Any]
-    scores: np.ndarray  # persons per unit (subtree), factor and score bin
+    scores: Mapping[str, np.ndarray]  # per factor: persons per unit (subtree) and score bin
     partial: np.ndarray  # scored persons who skipped items, per unit (subtree) and factor
     partial_by: Mapping[str, np.ndarray]  # the same per unit, group and factor
 
 
 def _roll_wave(survey: Survey, wave: str) -> tuple[Hierarchy, _Rolled]:
-    from workbench.aggregate import category_sums, own_sums, rollup, rollup_matrix
+    from workbench.aggregate import category_sums, own_sums, rollup, subtree_totals
     from workbench.scoring import factor_scores, scored_values
 
     instrument = survey.instrument
@@ -132,10 +133,8 @@ def _roll_wave(survey: Survey, wave: str) -> tuple[Hierarchy, _Rolled]:
     headcount = survey.headcount
     if headcount is not None:
         headcount = headcount.loc[(headcount["wave"].astype(str) == wave).to_numpy()]
-    matrix = rollup_matrix(hierarchy)
-
     def up(sums):
-        return rollup(sums, hierarchy, matrix)
+        return rollup(sums, hierarchy)
 
     factor = up(own_sums(data, instrument, hierarchy, "factor", headcount=headcount))
     item = up(own_sums(data, instrument, hierarchy, "item", headcount=headcount))
@@ -161,26 +160,26 @@ def _roll_wave(survey: Survey, wave: str) -> tuple[Hierarchy, _Rolled]:
                                                values))
     values = scored_values(data, instrument)
     person = factor_scores(values, instrument)
-    partial, partial_by = _partial(data, values, person, instrument, hierarchy, matrix,
+    partial, partial_by = _partial(data, values, person, instrument, hierarchy,
                                    {var: tuple(spec.values) for var, spec in
                                     survey.config.background.items() if var in data.columns})
-    edges = score_bins(instrument)
-    bins = len(edges) - 1
-    position = np.digitize(person, edges) - 1
-    ok = ~np.isnan(person)
     unit_index = pd.Index(hierarchy.ids).get_indexer(data["unit_id"])
-    factors = person.shape[1]
-    flat = (unit_index[:, None] * factors + np.arange(factors)) * bins + position
-    counts = np.bincount(flat[ok], minlength=len(hierarchy) * factors * bins)
-    scores = np.asarray(matrix @ counts.reshape(len(hierarchy), -1).astype("float64")
-                        ).reshape(len(hierarchy), factors, bins)
+    scores = {}
+    for k, f in enumerate(instrument.factors):
+        edges = score_bins(instrument, f)
+        bins = len(edges) - 1
+        ok = ~np.isnan(person[:, k])
+        position = np.digitize(person[ok, k], edges) - 1
+        counts = np.bincount(unit_index[ok] * bins + position,
+                             minlength=len(hierarchy) * bins).reshape(len(hierarchy), bins)
+        scores[f.id] = subtree_totals(counts, hierarchy)
     return hierarchy, _Rolled(factor=factor, item=item, by_factor=by_factor, by_item=by_item,
                               extras=extras, scores=scores, partial=partial,
                               partial_by=partial_by)
 
 
 def _partial(data: pd.DataFrame, values: np.ndarray, person: np.ndarray,
-             instrument: Instrument, hierarchy: Hierarchy, matrix,
+             instrument: Instrument, hierarchy: Hierarchy,
              background: Mapping[str, tuple[str, ...]]) -> tuple[np.ndarray, dict]:
     """Persons with a score who skipped some of the factor's items, per unit (subtree) and
     factor, and per unit, group and factor for each background variable.
@@ -201,15 +200,17 @@ def _partial(data: pd.DataFrame, values: np.ndarray, person: np.ndarray,
         return np.column_stack([np.bincount(index, weights=weights[:, k], minlength=size)
                                 for k in range(factors)])
 
-    rolled = np.asarray(matrix @ count(unit_index, skipped, units))
+    from workbench.aggregate import subtree_totals
+
+    rolled = subtree_totals(count(unit_index, skipped, units), hierarchy)
     by = {}
     for var, groups in background.items():
         g = pd.Index(groups).get_indexer(data[var].astype(object))
         keep = g >= 0  # persons without a value are in no group cell
         own = count(unit_index[keep] * len(groups) + g[keep], skipped[keep],
                     units * len(groups))
-        by[var] = np.asarray(matrix @ own.reshape(units, -1)).reshape(units, len(groups),
-                                                                       factors)
+        by[var] = subtree_totals(own.reshape(units, -1), hierarchy).reshape(
+            units, len(groups), factors)
     return rolled, by
 
 
@@ -387,20 +388,21 @@ def _wave_tables(survey: Survey, wave: str, policy: PrivacyPolicy) -> dict[str, 
         extras = _blank(extras, extras["suppressed"].to_numpy())
         extras.loc[extras["suppressed"].to_numpy(), "share"] = np.nan
 
-    edges = score_bins(instrument)
-    counts = rolled.scores
-    bins = counts.shape[2]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = 100.0 * counts / counts.sum(axis=2, keepdims=True)
-    share[~pub] = np.nan
-    scores = pd.DataFrame({
-        "wave": wave, "unit_id": np.repeat(ids, len(factor_ids) * bins),
-        "key": np.tile(np.repeat(np.asarray(factor_ids, dtype=object), bins), units),
-        "low": np.tile(edges[:-1], units * len(factor_ids)),
-        "high": np.tile(np.r_[edges[1:-1], instrument.scale.max], units * len(factor_ids)),
-        "share": share.reshape(-1),
-        "suppressed": np.repeat(~pub, bins, axis=1).reshape(-1),
-        "reason": np.repeat(why, bins, axis=1).reshape(-1)})
+    frames = []
+    for k, f in enumerate(factor_ids):
+        edges = score_bins(instrument, f)
+        counts = rolled.scores[f]
+        bins = counts.shape[1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = 100.0 * counts / counts.sum(axis=1, keepdims=True)
+        share[~pub[:, k]] = np.nan
+        frames.append(pd.DataFrame({
+            "wave": wave, "unit_id": np.repeat(ids, bins), "key": f,
+            "low": np.tile(edges[:-1], units),
+            "high": np.tile(np.r_[edges[1:-1], instrument.factor_scale(f).max], units),
+            "share": share.reshape(-1), "suppressed": np.repeat(~pub[:, k], bins),
+            "reason": np.repeat(why[:, k], bins)}))
+    scores = pd.concat(frames, ignore_index=True)
 
     resp = decisions["respondents"]
     invited = rolled.factor.invited

@@ -1,7 +1,8 @@
 """Scoring: answers to item values, and person factor scores.
 
 Rules (``DESIGN.md``, Statistics rules): missing codes ("don't know") become missing before
-anything else; reverse items are flipped, x' = min + max - x; a person's factor score is the
+anything else; reverse items are flipped, x' = min + max - x with the min and max of the
+item's own scale (its factor's, e.g. 0-4 beside 1-5); a person's factor score is the
 mean of the factor's answered items when at least ``ceil(min_answered x items)`` are
 answered, otherwise missing.
 
@@ -34,17 +35,20 @@ def answer_codes(data: pd.DataFrame, instrument: Instrument) -> np.ndarray:
     # column by column into one array: much faster than interleaving nullable columns
     codes = np.empty((len(data), len(items)), dtype="float64", order="F")
     for k, item in enumerate(items):
-        codes[:, k] = data[item].to_numpy(dtype="float64", na_value=np.nan)
-    for missing in instrument.scale.missing_codes:
-        codes[codes == missing] = np.nan
+        column = codes[:, k]
+        column[:] = data[item].to_numpy(dtype="float64", na_value=np.nan)
+        for missing in instrument.item_scale(item).missing_codes:
+            column[column == missing] = np.nan
     return codes
 
 
 def scored_values(data: pd.DataFrame, instrument: Instrument) -> np.ndarray:
     """:func:`answer_codes` with reverse items flipped (persons x items)."""
     values = answer_codes(data, instrument)
-    flip = np.array([item.reverse for item in instrument.items])
-    values[:, flip] = instrument.scale.min + instrument.scale.max - values[:, flip]
+    for k, item in enumerate(instrument.items):
+        if item.reverse:
+            scale = instrument.item_scale(item.id)
+            values[:, k] = scale.min + scale.max - values[:, k]
     return values
 
 

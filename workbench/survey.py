@@ -23,7 +23,7 @@ import yaml
 
 from workbench._problems import Problem
 from workbench.instrument import Instrument, Text
-from workbench.org import Hierarchy
+from workbench.org import Hierarchy, Lineage
 
 if TYPE_CHECKING:
     from workbench.validate import Report
@@ -194,6 +194,7 @@ class Survey:
     _responses: pd.DataFrame = field(repr=False)
     _headcount: pd.DataFrame | None = field(default=None, repr=False)
     _benchmarks: pd.DataFrame | None = field(default=None, repr=False)
+    _successors: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def name(self) -> Text:
@@ -228,6 +229,19 @@ class Survey:
     def benchmarks(self) -> pd.DataFrame | None:
         """``wave, benchmark, factor, mean`` (+ ``sd, n``); None when not supplied."""
         return None if self._benchmarks is None else self._benchmarks.copy(deep=False)
+
+    @property
+    def successors(self) -> pd.DataFrame:
+        """``successors.csv``: ``wave, unit_id, successor_id`` (unit X of ``wave`` lives on as
+        ``successor_id`` in the next wave); empty when the file is not supplied."""
+        if self._successors is None:
+            return pd.DataFrame({c: pd.Series([], dtype=object)
+                                 for c in ("wave", "unit_id", "successor_id")})
+        return self._successors.copy(deep=False)
+
+    def lineage(self) -> Lineage:
+        """Units across waves (renamed, merged, split): see :class:`workbench.org.Lineage`."""
+        return Lineage(waves=self.waves, table=self.successors, hierarchies=self._hierarchies)
 
     def __repr__(self) -> str:
         return (f"Survey({self.config.name.nb!r}, instrument={self.instrument.id!r}, "

@@ -29,8 +29,17 @@ import pandas as pd
 from workbench._problems import Problem
 from workbench.errors import DatasetError, WorkbenchError
 from workbench.instrument import Instrument, Text, load_instrument
-from workbench.io import ColumnMapping, RawTable, read_mapping, read_table
-from workbench.org import Hierarchy, hierarchy_problems
+from workbench.io import (
+    ColumnMapping,
+    RawTable,
+    RowFilter,
+    as_text,
+    cell_text,
+    fold,
+    read_mapping,
+    read_table,
+)
+from workbench.org import Hierarchy, hierarchy_problems, successor_problems
 from workbench.survey import RESPONSE_FILES, ConfigProblem, Survey, SurveyConfig, read_config
 
 __all__ = ["FileCount", "Report", "Validation", "validate_dataset", "load_survey",
@@ -48,6 +57,7 @@ class FileCount:
     read: int
     accepted: int
     rejected: int
+    left_out: int = 0  #: of the rejected: left out by the mapping's filters (no problem)
 
 
 @dataclass(frozen=True)
@@ -76,19 +86,23 @@ class Report:
         out = []
         for f in self.files:
             if lang == "nb":
-                out.append(f"{f.file}: {f.read} rader lest, {f.accepted} godtatt, "
-                           f"{f.rejected} avvist")
+                line = (f"{f.file}: {f.read} rader lest, {f.accepted} godtatt, "
+                        f"{f.rejected} avvist")
+                extra = f" ({f.left_out} holdt utenfor av filtrene)"
             else:
-                out.append(f"{f.file}: {f.read} rows read, {f.accepted} accepted, "
-                           f"{f.rejected} rejected")
+                line = (f"{f.file}: {f.read} rows read, {f.accepted} accepted, "
+                        f"{f.rejected} rejected")
+                extra = f" ({f.left_out} left out by the filters)"
+            out.append(line + (extra if f.left_out else ""))
         for p in self.problems:
-            tag = {"unusable": "ERROR", "error": "PROBLEM", "warning": "WARNING"}[p.severity]
+            tag = {"unusable": "ERROR", "error": "PROBLEM", "warning": "WARNING",
+                   "note": "NOTE"}[p.severity]
             out.append(f"{tag}: {p.message(lang)}")
         verdict = {0: ("OK: the dataset is clean", "OK: datasettet er feilfritt"),
                    1: ("{n} problem(s): fix them, or use the accepted rows knowingly",
                        "{n} problem(er): rett dem, eller bruk de godtatte radene bevisst"),
                    2: ("the dataset cannot be used", "datasettet kan ikke brukes")}[self.exit_code]
-        n = sum(p.severity != "warning" for p in self.problems)
+        n = sum(p.severity in ("error", "unusable") for p in self.problems)
         out.append((verdict[1] if lang == "nb" else verdict[0]).format(n=n))
         return out
 
@@ -114,21 +128,40 @@ class Validation:
 class _Collector:
     """Gathers problems and rejected rows of one file while checking it."""
 
-    def __init__(self, table: RawTable):
+    def __init__(self, table: RawTable, filters: Iterable[RowFilter] = ()):
         self.table = table
         self.problems: list[Problem] = list(table.problems)
-        self.bad = np.zeros(len(table.frame), dtype=bool)
+        # rows the mapping's filters leave out count as rejected, without a problem each
+        self.left_out = np.zeros(len(table.frame), dtype=bool) if table.left_out is None \
+            else np.asarray(table.left_out, dtype=bool)
+        self.bad = self.left_out.copy()
+        if self.left_out.any():
+            rows = self.table.rows[self.left_out]
+            shown = ", ".join(str(r) for r in rows[:10]) + (", ..." if len(rows) > 10 else "")
+            self.problems.append(Problem(
+                "left_out", table.file, detail={
+                    "count": int(self.left_out.sum()), "rows": shown,
+                    "filters": "; ".join(f.describe() for f in filters)}))
 
     def flag(self, mask: np.ndarray, code: str, column: str | None,
              values: Iterable[str] | None = None, expected: str | Text | None = None,
              detail: Mapping[str, object] | None = None, details: list | None = None) -> None:
-        """Reject the rows in ``mask`` with one problem each."""
+        """Reject the rows in ``mask`` with one problem each (rows left out by a filter are
+        not checked)."""
+        mask = np.asarray(mask, dtype=bool)
+        if self.left_out.any():
+            keep = ~self.left_out[mask] if values is not None or details is not None else None
+            if keep is not None:
+                values = None if values is None else np.asarray(list(values),
+                                                                dtype=object)[keep]
+                details = None if details is None else [d for d, k in zip(details, keep) if k]
+            mask = mask & ~self.left_out
         idx = np.flatnonzero(mask)
         if not len(idx):
             return
         self.bad[idx] = True
         vals = list(values) if values is not None else \
-            self.table.frame[column].to_numpy()[idx].tolist()
+            [cell_text(v) for v in self.table.frame[column].to_numpy()[idx]]
         for k, (i, value) in enumerate(zip(idx, vals)):
             extra = dict(detail or {})
             if details is not None:
@@ -143,7 +176,8 @@ class _Collector:
 
     def count(self) -> FileCount:
         rejected = int(self.bad.sum()) + len(self.table.rejected)
-        return FileCount(self.table.file, self.table.read, self.table.read - rejected, rejected)
+        return FileCount(self.table.file, self.table.read, self.table.read - rejected, rejected,
+                         int(self.left_out.sum()))
 
     def accepted(self) -> pd.DataFrame:
         return self.table.frame.loc[~self.bad].reset_index(drop=True)
@@ -167,29 +201,96 @@ def _numbers(series: pd.Series) -> pd.Series:
     return numbers.where(np.isfinite(numbers))
 
 
-def _apply_labels(series: pd.Series, labels: Mapping[str, str] | None) -> pd.Series:
+def _isin(values: np.ndarray, choices: Iterable[str]) -> np.ndarray:
+    """``values`` (an object array of text) found among ``choices``, as a boolean array;
+    each distinct value is looked up once."""
+    keys, uniques = pd.factorize(values)
+    found = pd.Index(uniques, dtype=object).isin(list(choices))
+    return np.append(found, False)[keys]
+
+
+def _apply_labels(values: np.ndarray, labels: Mapping[str, str] | None) -> np.ndarray:
+    """Text cells through a label map (folded labels); unmapped cells stay as they are."""
     if not labels:
-        return series
-    folded = series.map(lambda v: " ".join(str(v).split()).casefold())
-    mapped = folded.map(labels)
-    return mapped.where(mapped.notna(), series)
+        return values
+    keys, uniques = pd.factorize(values)
+    mapped = np.asarray([labels.get(fold(u), u) for u in uniques] + [""], dtype=object)
+    return mapped[keys]
+
+
+def _distinct(array) -> tuple[np.ndarray, list, int]:
+    """(row keys, distinct values, key of a missing cell) of a column.
+
+    Integer columns (a Parquet file's nullable integers) take a counting pass instead of a
+    hash table; other columns are factorized.
+    """
+    if isinstance(array, pd.arrays.IntegerArray) or (
+            isinstance(array, np.ndarray) and array.dtype.kind in "iu"):
+        if isinstance(array, pd.arrays.IntegerArray):
+            data = array.to_numpy(dtype=array.dtype.numpy_dtype, na_value=0)
+            mask = np.asarray(array.isna())
+        else:
+            data, mask = array, np.zeros(len(array), dtype=bool)
+        data = data.astype(np.int64, copy=False)
+        if len(data) and not mask.all():
+            lo, hi = int(data[~mask].min()), int(data[~mask].max())
+            if hi - lo < 1 << 16:
+                offset = data - lo
+                offset[mask] = hi - lo + 1
+                counts = np.bincount(offset, minlength=hi - lo + 2)
+                present = np.flatnonzero(counts[:-1])
+                slot = np.full(hi - lo + 2, len(present), dtype=np.int64)
+                slot[present] = np.arange(len(present))
+                return slot[offset], [int(v) + lo for v in present], len(present)
+    keys, uniques = pd.factorize(array, use_na_sentinel=True)
+    uniques = np.asarray(uniques, dtype=object).tolist()
+    return np.where(keys < 0, len(uniques), keys), uniques, len(uniques)
+
+
+def _clean_integers(array, valid: frozenset[int], labels: Mapping[str, str] | None
+                    ) -> pd.arrays.IntegerArray | None:
+    """A nullable integer column (a Parquet file's) whose every value is a valid code, as
+    Int8 codes in one pass; None when it needs the general path (labels, a bad value)."""
+    if labels or not isinstance(array, pd.arrays.IntegerArray) or not valid:
+        return None
+    if array.dtype.numpy_dtype.itemsize > 2:
+        return None
+    data = array.to_numpy(dtype=array.dtype.numpy_dtype, na_value=min(valid))
+    mask = np.asarray(array.isna())
+    lo, hi = min(valid), max(valid)
+    if len(data) and (data.min() < lo or data.max() > hi):
+        return None
+    present = np.flatnonzero(np.bincount((data - lo).astype(np.intp), minlength=hi - lo + 1))
+    if any(int(p) + lo not in valid for p in present):
+        return None
+    return pd.arrays.IntegerArray(data.astype(np.int8), mask.copy())
 
 
 def _code_column(col: _Collector, column: str, valid: frozenset[int], expected: Text,
-                 scale: tuple[int, int] | None, mapping: ColumnMapping) -> pd.Series:
+                 scale: tuple[int, int] | None, labels: Mapping[str, str] | None) -> pd.Series:
     """Check a column of integer codes; reject rows with bad cells; return Int8 codes.
 
-    A column of answers holds a handful of distinct texts, so each distinct text is read
-    once (labels, decimal comma, range) and the verdicts are spread back over the rows.
+    Column-wise: a column of answers holds a handful of distinct values (texts, or numbers
+    from a Parquet file), so each distinct value is read once (labels, decimal comma, range)
+    and the verdicts are spread back over the rows. A missing value (empty cell, ``<NA>``,
+    NaN) is a skipped answer.
     """
-    labels = mapping.value_map(column)
-    keys, uniques = pd.factorize(col.table.frame[column].to_numpy())
-    codes = np.full(len(uniques), np.nan)
-    status = np.zeros(len(uniques), dtype=np.int8)  # 0 valid or empty, 1 not a code, 2 outside
+    array = col.table.frame[column].array
+    clean = _clean_integers(array, valid, labels)
+    if clean is not None:
+        return pd.Series(clean, copy=False)
+    keys, uniques, _ = _distinct(array)
+    size = len(uniques) + 1  # the last slot: missing
+    codes = np.zeros(size, dtype=np.int8)
+    given = np.zeros(size, dtype=bool)
+    status = np.zeros(size, dtype=np.int8)  # 0 valid or empty, 1 not a code, 2 outside
+    shown = np.empty(size, dtype=object)
+    shown[-1] = ""
     for k, raw in enumerate(uniques):
-        text = str(raw).strip()
+        text = cell_text(raw).strip()
+        shown[k] = text
         if labels:
-            text = labels.get(" ".join(text.split()).casefold(), text)
+            text = labels.get(fold(text), text)
         if text == "":
             continue
         if not _PLAIN_NUMBER.fullmatch(text):  # float() would take "1_0", "inf", "٤"
@@ -202,13 +303,16 @@ def _code_column(col: _Collector, column: str, valid: frozenset[int], expected: 
         elif int(number) not in valid:
             status[k] = 2
         else:
-            codes[k] = number
-    row_status = status[keys]
-    shown = np.asarray([str(u).strip() for u in uniques], dtype=object)[keys]
-    for code, flag in ((1, "not_a_code"), (2, "out_of_scale" if scale else "unknown_category")):
-        mask = row_status == code
-        col.flag(mask, flag, column, values=shown[mask], expected=expected)
-    return pd.Series(codes[keys]).astype("Int8")
+            codes[k] = int(number)
+            given[k] = True
+    if status.any():
+        row_status = status[keys]
+        for code, flag in ((1, "not_a_code"), (2, "out_of_scale" if scale else
+                                               "unknown_category")):
+            mask = row_status == code
+            if mask.any():
+                col.flag(mask, flag, column, values=shown[keys[mask]], expected=expected)
+    return pd.Series(pd.arrays.IntegerArray(codes[keys], ~given[keys]), copy=False)
 
 
 def _check_units(folder: Path, config: SurveyConfig
@@ -286,6 +390,37 @@ def _check_headcount(folder: Path, config: SurveyConfig, hierarchies: Mapping[st
     return good, col.accepted_rows(), col.problems, col.count()
 
 
+def _check_successors(folder: Path, config: SurveyConfig,
+                      hierarchies: Mapping[str, Hierarchy]
+                      ) -> tuple[pd.DataFrame | None, list[Problem], FileCount | None]:
+    """``successors.csv`` (optional): unknown waves and units, no next wave, duplicates and
+    cycles are problems of their rows, which are rejected."""
+    path = folder / "successors.csv"
+    if not path.is_file():
+        return None, [], None
+    try:
+        table = read_table(path, required=("wave", "unit_id", "successor_id"),
+                           display="successors.csv")
+    except DatasetError as exc:
+        return None, [exc.problem], None  # type: ignore[attr-defined]
+    col = _Collector(table)
+    for p in successor_problems(table.frame, config.waves, hierarchies):
+        detail = dict(p.detail)
+        ids = detail.pop("ids", None)
+        if ids is not None:
+            detail["hint"] = _hint(p.value, ids)
+        first = detail.pop("first", None)
+        if first is not None:
+            detail["first_row"] = int(table.rows[first])
+        expected = detail.pop("expected", None)
+        col.bad[p.index] = True
+        col.problems.append(Problem(p.code, table.file, row=int(table.rows[p.index]),
+                                    column=p.column, value=p.value, expected=expected,
+                                    detail=detail))
+    good = col.accepted().loc[:, ["wave", "unit_id", "successor_id"]]
+    return good, col.sorted_problems(), col.count()
+
+
 def _check_benchmarks(folder: Path, config: SurveyConfig, instrument: Instrument
                       ) -> tuple[pd.DataFrame | None, list[Problem], FileCount | None]:
     if config.benchmarks is None:
@@ -322,19 +457,108 @@ def _response_path(folder: Path, config: SurveyConfig) -> Path:
                 folder / RESPONSE_FILES[0])
 
 
+def _unit_names(unit: np.ndarray, hierarchies: Mapping[str, Hierarchy], wave: np.ndarray,
+                col: _Collector) -> np.ndarray:
+    """Unit names (units.csv ``name`` or ``name_en``, folded) to unit ids, per wave; an id
+    stays an id. A name that fits several units is a problem of its row."""
+    out = unit.copy()
+    for label, hierarchy in hierarchies.items():
+        in_wave = wave == label
+        if not in_wave.any():
+            continue
+        units = hierarchy.units
+        ids = set(units["unit_id"])
+        candidates: dict[str, set[str]] = {}
+        for column in ("name", "name_en"):
+            for uid, name in zip(units["unit_id"], units[column]):
+                candidates.setdefault(fold(name), set()).add(uid)
+        keys, uniques = pd.factorize(unit[in_wave])
+        resolved = np.empty(len(uniques), dtype=object)
+        ambiguous = np.zeros(len(uniques), dtype=bool)
+        hits: list[str] = []
+        for k, value in enumerate(uniques):
+            found = candidates.get(fold(value), set())
+            if value in ids or not found:
+                resolved[k] = value
+            elif len(found) == 1:
+                resolved[k] = next(iter(found))
+            else:
+                resolved[k] = value
+                ambiguous[k] = True
+            hits.append(", ".join(sorted(found)))
+        out[in_wave] = resolved[keys]
+        bad = np.zeros(len(unit), dtype=bool)
+        bad[np.flatnonzero(in_wave)[ambiguous[keys]]] = True
+        col.flag(bad, "unit_name_ambiguous", "unit_id",
+                 details=[{"units": hits[k]} for k in keys[ambiguous[keys]]])
+    return out
+
+
+def _name_hint(value: str, hierarchy: Hierarchy) -> Text | str:
+    """A hint for an unknown unit: the closest id, or the unit whose name this is."""
+    units = hierarchy.units
+    for column in ("name", "name_en"):
+        match = units.loc[units[column].map(fold) == fold(value), "unit_id"]
+        if len(match) == 1:
+            uid = match.iloc[0]
+            return Text(nb=f"; det er navnet på enheten {uid!r}: sett unit_names: true i "
+                           "mappingfilen", en=f"; it is the name of unit {uid!r}: set "
+                           "unit_names: true in the mapping file")
+    return _hint(value, hierarchy.ids)
+
+
+def _only_if(col: _Collector, instrument: Instrument, codes: dict[str, pd.Series]) -> None:
+    """An extra question asked only when another answer holds a code: an answer given when
+    that condition fails is reported (a warning) and not counted."""
+    for q in instrument.extra:
+        if not q.only_if or q.id not in codes:
+            continue
+        answer = codes[q.id]
+        holds = np.ones(len(answer), dtype=bool)
+        for other, code in q.only_if.items():
+            if other in codes:
+                holds &= (codes[other] == code).fillna(False).to_numpy(dtype=bool)
+            else:
+                holds[:] = False
+        wrong = answer.notna().to_numpy() & ~holds & ~col.bad
+        if not wrong.any():
+            continue
+        condition = Text(nb=" og ".join(f"{k} er {v}" for k, v in q.only_if.items()),
+                         en=" and ".join(f"{k} is {v}" for k, v in q.only_if.items()))
+        for i in np.flatnonzero(wrong):
+            actual = []
+            for other in q.only_if:
+                value = codes[other].iloc[i] if other in codes else pd.NA
+                actual.append((other, "" if pd.isna(value) else str(int(value))))
+            col.problems.append(Problem(
+                "only_if_failed", col.table.file, row=int(col.table.rows[i]), column=q.id,
+                value=str(int(answer.iloc[i])), detail={
+                    "condition": condition,
+                    "actual": Text(nb=" og ".join(f"{k} {v or 'tom'}" for k, v in actual),
+                                   en=" and ".join(f"{k} is {v or 'empty'}" for k, v in actual))}))
+        codes[q.id] = answer.mask(wrong)
+
+
 def _check_responses(table: RawTable, config: SurveyConfig, instrument: Instrument,
                      mapping: ColumnMapping, hierarchies: Mapping[str, Hierarchy],
                      headcount: pd.DataFrame | None) -> tuple[_Collector, pd.DataFrame]:
-    col = _Collector(table)
+    col = _Collector(table, mapping.filters)
     frame = table.frame
+
+    def labels_for(column: str, star: bool) -> Mapping[str, str] | None:
+        own = table.labels.get(column) or {}
+        merged = {**(mapping.values.get("*") or {}), **own} if star else own
+        return merged or None
+
+    text: dict[str, np.ndarray] = {}
     for key in RESPONSE_KEYS:
-        frame[key] = _apply_labels(frame[key], mapping.values.get(key))
-        col.flag((frame[key] == "").to_numpy(), "empty_required", key)
-    # Columns: unknown ones are reported and ignored, missing items count as skipped.
+        text[key] = _apply_labels(_text(frame[key]), labels_for(key, False))
+        col.flag(text[key] == "", "empty_required", key)
+    # Columns: unknown ones are a note and left aside, missing items count as skipped.
     known = set(RESPONSE_KEYS) | set(instrument.item_ids) | set(instrument.extra_ids) | \
         set(config.background)
     for column in frame.columns:
-        if column not in known:
+        if column not in known and column not in table.filter_columns:
             col.problems.append(Problem("unknown_column", table.file, column=column,
                                         detail={"hint": _hint(column, known)}))
     for factor in instrument.factors:
@@ -342,66 +566,140 @@ def _check_responses(table: RawTable, config: SurveyConfig, instrument: Instrume
             if item not in frame.columns:
                 col.problems.append(Problem("missing_item_column", table.file, column=item,
                                             detail={"factor": factor.id}))
-                frame[item] = ""
-    wave = frame["wave"]
-    col.flag(((wave != "") & ~wave.isin(config.waves)).to_numpy(), "unknown_wave", "wave",
+    wave = text["wave"]
+    odd_wave = (wave != "") & ~_isin(wave, config.waves)
+    col.flag(odd_wave, "unknown_wave", "wave", values=wave[odd_wave],
              expected=", ".join(config.waves))
-    unit = frame["unit_id"]
+    unit = text["unit_id"]
+    ambiguous = np.zeros(len(unit), dtype=bool)
+    if mapping.unit_names:
+        before = col.bad.copy()
+        unit = _unit_names(unit, hierarchies, wave, col)
+        ambiguous = col.bad & ~before
     for label, hierarchy in hierarchies.items():
-        unknown = ((wave == label) & (unit != "") & ~unit.isin(hierarchy.ids)).to_numpy()
-        col.flag(unknown, "unknown_unit", "unit_id",
-                 details=[{"hint": _hint(u, hierarchy.ids)} for u in unit.to_numpy()[unknown]])
-    ids = frame["respondent_id"]
-    dup = (ids != "").to_numpy() & frame.duplicated(["wave", "respondent_id"]).to_numpy()
-    if dup.any():
-        first = (pd.Series(table.rows).groupby([wave.to_numpy(), ids.to_numpy()])
-                 .transform("first").to_numpy())
-        col.flag(dup, "duplicate_respondent", "respondent_id",
+        unknown = (wave == label) & (unit != "") & ~_isin(unit, hierarchy.ids) & ~ambiguous
+        col.flag(unknown, "unknown_unit", "unit_id", values=text["unit_id"][unknown],
+                 details=[{"hint": _name_hint(u, hierarchy)} for u in text["unit_id"][unknown]])
+    ids = text["respondent_id"]
+    considered = ~col.left_out  # a row a filter left out is no answer, so no duplicate
+    kept_ids = ids[considered] if col.left_out.any() else ids
+    kept_wave = wave[considered] if col.left_out.any() else wave
+    dup_considered = (kept_ids != "") & _duplicated(kept_wave, kept_ids)
+    if dup_considered.any():
+        first_considered = (pd.Series(table.rows[considered])
+                            .groupby([np.asarray(kept_wave, dtype=object),
+                                      np.asarray(kept_ids, dtype=object)])
+                            .transform("first").to_numpy())
+        dup = np.zeros(len(ids), dtype=bool)
+        dup[considered] = dup_considered
+        first = np.zeros(len(ids), dtype=np.int64)
+        first[considered] = first_considered
+        col.flag(dup, "duplicate_respondent", "respondent_id", values=ids[dup],
                  details=[{"wave": w, "first_row": int(r)}
-                          for w, r in zip(wave.to_numpy()[dup], first[dup])])
+                          for w, r in zip(wave[dup], first[dup])])
+    background: dict[str, np.ndarray] = {}
     for var, spec in config.background.items():
         if var not in frame.columns:
-            frame[var] = ""
+            background[var] = np.full(len(frame), "", dtype=object)
             continue
-        frame[var] = _apply_labels(frame[var], mapping.values.get(var))
-        bad = ((frame[var] != "") & ~frame[var].isin(list(spec.values))).to_numpy()
+        values = _apply_labels(_text(frame[var]), labels_for(var, False))
+        background[var] = values
+        bad = (values != "") & ~_isin(values, spec.values)
         listed = ", ".join(spec.values)
-        col.flag(bad, "unknown_category", var,
+        col.flag(bad, "unknown_category", var, values=values[bad],
                  expected=Text(nb=f"{listed} eller tom", en=f"{listed} or empty"))
-    scale = instrument.scale
-    codes = {}
+    codes: dict[str, pd.Series] = {}
     for item in instrument.item_ids:
+        if item not in frame.columns:
+            codes[item] = pd.Series(pd.array(np.full(len(frame), pd.NA), dtype="Int8"))
+            continue
+        scale = instrument.item_scale(item)
         codes[item] = _code_column(col, item, scale.valid_codes, scale.describe(),
-                                   (scale.min, scale.max), mapping)
+                                   (scale.min, scale.max), labels_for(item, True))
     for q in instrument.extra:
         if q.id in frame.columns:
-            codes[q.id] = _code_column(col, q.id, frozenset(q.codes), q.describe(), None, mapping)
-    if headcount is not None:
-        has = pd.MultiIndex.from_arrays([headcount["wave"], headcount["unit_id"]])
-        none = ~pd.MultiIndex.from_arrays([wave, unit]).isin(has) & ~col.bad
-        col.flag(none, "no_headcount", "unit_id",
-                 details=[{"wave": w} for w in wave.to_numpy()[none]])
+            codes[q.id] = _code_column(col, q.id, frozenset(q.codes), q.describe(), None,
+                                       labels_for(q.id, True))
+    _only_if(col, instrument, codes)
     keep = ~col.bad
-    out = pd.DataFrame({
-        "respondent_id": frame["respondent_id"].to_numpy()[keep].astype(str),
-        "wave": pd.Categorical(wave.to_numpy()[keep], categories=list(config.waves),
-                               ordered=True),
-        "unit_id": frame["unit_id"].to_numpy()[keep].astype(str),
-    })
+    columns = {
+        "respondent_id": pd.array(ids[keep], dtype="str"),
+        "wave": _categorical(wave[keep], config.waves, ordered=True),
+        "unit_id": pd.array(unit[keep], dtype="str"),
+    }
     for var, spec in config.background.items():
-        values = frame[var].to_numpy()[keep]
-        out[var] = pd.Categorical(np.where(values == "", None, values),
-                                  categories=list(spec.values))
+        columns[var] = _categorical(background[var][keep], spec.values)
     for column, series in codes.items():
-        out[column] = series.array[keep]
+        columns[column] = series.array[keep]
+    out = pd.concat({k: pd.Series(v, copy=False) for k, v in columns.items()}, axis=1)
     return col, out
 
 
-def _too_many(responses: pd.DataFrame, headcount: pd.DataFrame, rows: np.ndarray
+def _text(column: pd.Series):
+    """A frame column as text cells: :func:`read_table` keeps object and ``str`` columns as
+    trimmed text already (an object array, or a pandas ``str`` array in Arrow memory);
+    numbers (a Parquet file's) become text once per distinct value."""
+    if column.dtype == object:
+        return column.to_numpy()
+    if isinstance(column.dtype, pd.StringDtype):
+        return column.array
+    return as_text(column)
+
+
+def _duplicated(wave, ids) -> np.ndarray:
+    """Rows whose (wave, respondent id) pair appeared on an earlier row."""
+    if len(ids) and isinstance(ids, pd.arrays.ArrowStringArray):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if pc.count_distinct(pa.array(ids)).as_py() == len(ids):  # every id once: done
+            return np.zeros(len(ids), dtype=bool)
+    wave_key, wave_values = pd.factorize(wave)
+    id_key, _ = pd.factorize(ids)
+    pair = pd.Series(id_key.astype(np.int64) * (len(wave_values) + 1) + wave_key)
+    return pair.duplicated().to_numpy()
+
+
+def _categorical(values: np.ndarray, categories: Iterable[str],
+                 ordered: bool = False) -> pd.Categorical:
+    """Text cells as a Categorical of ``categories`` ("" and unknown texts: missing),
+    hashing each distinct text once."""
+    categories = list(categories)
+    keys, uniques = pd.factorize(values)
+    position = pd.Index(categories).get_indexer(pd.Index(uniques, dtype=object))
+    codes = np.append(position, -1)[keys]  # factorize gives -1 for missing: the last slot
+    return pd.Categorical.from_codes(codes, categories=categories, ordered=ordered)
+
+
+def _unit_counts(responses: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """Accepted answers per wave and unit: ``wave, unit_id, answers, first_row`` (the file
+    row of the unit's first answer), in one counting pass."""
+    if not len(responses):
+        return pd.DataFrame({"wave": [], "unit_id": [], "answers": [], "first_row": []})
+    waves = responses["wave"].cat.categories
+    units, unit_ids = pd.factorize(responses["unit_id"])
+    key = responses["wave"].cat.codes.to_numpy().astype(np.int64) * len(unit_ids) + units
+    cells, first, size = np.unique(key, return_index=True, return_counts=True)
+    return pd.DataFrame({
+        "wave": np.asarray(waves, dtype=object)[cells // len(unit_ids)],
+        "unit_id": np.asarray(unit_ids, dtype=object)[cells % len(unit_ids)],
+        "answers": size, "first_row": rows[first]})
+
+
+def _no_headcount(counts: pd.DataFrame, headcount: pd.DataFrame, file: str) -> list[Problem]:
+    """Units with accepted answers but no headcount row in that wave: a warning each, at the
+    unit's first row (the answers are kept; the unit's N is unknown)."""
+    has = pd.MultiIndex.from_arrays([headcount["wave"], headcount["unit_id"]])
+    missing = counts[~pd.MultiIndex.from_arrays([counts["wave"], counts["unit_id"]]).isin(has)]
+    return [Problem("no_headcount", file, row=int(r.first_row), column="unit_id",
+                    value=str(r.unit_id), detail={"wave": str(r.wave), "answers": int(r.answers)})
+            for r in missing.sort_values("first_row").itertuples()]
+
+
+def _too_many(counts: pd.DataFrame, headcount: pd.DataFrame, rows: np.ndarray
               ) -> list[Problem]:
     """Units with more accepted answers than invited, located at their first headcount row."""
-    answers = (responses.assign(wave=responses["wave"].astype(str))
-               .groupby(["wave", "unit_id"]).size().rename("answers"))
+    answers = counts.set_index(["wave", "unit_id"])["answers"]
     invited = (headcount.assign(row=rows).groupby(["wave", "unit_id"])
                .agg(invited=("invited", "sum"), row=("row", "min")))
     joined = invited.join(answers, how="inner")
@@ -466,10 +764,14 @@ def validate_dataset(path: str | Path) -> Validation:
     benchmarks, found, count = _check_benchmarks(folder, config, instrument)
     problems.extend(found)
     files.extend([count] if count else [])
+    successors, found, count = _check_successors(folder, config, hierarchies)
+    problems.extend(found)
+    files.extend([count] if count else [])
     response_path = _response_path(folder, config)
     try:
+        known = (*instrument.item_ids, *instrument.extra_ids, *config.background)
         table = read_table(response_path, required=RESPONSE_KEYS, mapping=mapping,
-                           display=response_path.name)
+                           display=response_path.name, known=known, text=False)
     except DatasetError as exc:
         problems.append(exc.problem)  # type: ignore[attr-defined]
         return done()
@@ -477,13 +779,15 @@ def validate_dataset(path: str | Path) -> Validation:
     problems.extend(col.sorted_problems())
     files.append(col.count())
     if headcount is not None:
-        problems.extend(_too_many(responses, headcount, head_rows))
+        counts = _unit_counts(responses, col.accepted_rows())
+        problems.extend(_no_headcount(counts, headcount, table.file))
+        problems.extend(_too_many(counts, headcount, head_rows))
     report = Report(name, tuple(problems), tuple(files))
     if not report.usable:
         return Validation(report, None, _quarantine(col))
     survey = Survey(path=folder, config=config, instrument=instrument, report=report,
                     _hierarchies=hierarchies, _responses=responses, _headcount=headcount,
-                    _benchmarks=benchmarks)
+                    _benchmarks=benchmarks, _successors=successors)
     return Validation(report, survey, _quarantine(col))
 
 
@@ -494,6 +798,11 @@ def _quarantine(col: _Collector) -> pd.DataFrame:
         if p.row is not None and p.severity == "error":
             by_row.setdefault(p.row, []).append(p.message("en"))
     table = col.table
+    if col.left_out.any():
+        note = next(p for p in col.problems if p.code == "left_out")
+        reason = f"left out by the mapping's filters ({note.detail['filters']})"
+        for row in table.rows[col.left_out]:
+            by_row.setdefault(int(row), []).append(reason)
     rejected = table.frame.loc[col.bad].copy()
     rejected.insert(0, "row", table.rows[col.bad])
     columns = list(table.frame.columns)[

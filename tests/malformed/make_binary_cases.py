@@ -118,6 +118,38 @@ def parquet_bytes(rows: list[list[str]]) -> bytes:
     return buffer.getvalue()
 
 
+def pandas_parquet_bytes(rows: list[list[str]]) -> bytes:
+    """A Parquet file as pandas writes it by default: items as nullable integers (``Int64``,
+    ``<NA>`` for a blank answer), ids and units as text."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows[1:], columns=rows[0])
+    for column in rows[0][4:]:
+        frame[column] = pd.to_numeric(frame[column].replace("", None)).astype("Int64")
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def xlsx_sheets_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
+    """An XLSX file with several sheets, in order; no timestamps vary."""
+    import datetime
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    book.properties.creator = "make_binary_cases.py"
+    book.properties.created = datetime.datetime(2024, 1, 1)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return _normalise_zip(buffer.getvalue())
+
+
 def main() -> None:
     rows = base_rows()
 
@@ -171,6 +203,19 @@ def main() -> None:
     bad_rows[5][rows[0].index("F3_2")] = "9"
     write("43_parquet_bad_value", "responses.parquet", parquet_bytes(bad_rows))
     delete("43_parquet_bad_value", "responses.csv")
+
+    # 57: pandas' default Parquet (Int64 with <NA> blanks) and one answer outside the scale.
+    bad_rows = [list(r) for r in rows]
+    bad_rows[12][rows[0].index("F5_5")] = "0"
+    case = "57_parquet_nullable_blanks"
+    write(case, "responses.parquet", pandas_parquet_bytes(bad_rows))
+    delete(case, "responses.csv")
+
+    # 64: a workbook whose answers are on its first sheet, with two more sheets.
+    case = "64_xlsx_other_sheets"
+    write(case, "responses.xlsx", xlsx_sheets_bytes({
+        "Svar": typed(rows), "Rapport": [["Svarprosent", "71 %"]], "Info": [["Eksport"]]}))
+    delete(case, "responses.csv")
 
 
 if __name__ == "__main__":
