@@ -540,3 +540,37 @@ def test_holm_is_statsmodels_holm():
             expected[done] = multipletests(p[done], method="holm")[1]
         np.testing.assert_allclose(adjust_pvalues(p, "holm"), expected, rtol=0, atol=1e-15,
                                    equal_nan=True)
+
+
+def test_previous_wave_follows_reorganisations():
+    # tests/exports/questback: skole_nord and skole_sor (2022) merged into skolen (2024);
+    # helse (2022) split into omsorg and hjemme (2024)
+    from conftest import ROOT
+
+    from workbench import views
+    from workbench.release import build_release
+
+    survey = load_survey(ROOT / "tests" / "exports" / "questback")
+    release = build_release(survey)
+    scores = person_scores(survey.responses, survey.instrument)
+    before = scores[scores["wave"] == "2022"]
+    merged = compare(release, "skolen", "previous", wave="2024", adjust="none")
+    assert set(merged["other_id"]) == {"skole_nord+skole_sor"}
+    for row in merged.itertuples():
+        x = before.loc[before["unit_id"].isin(["skole_nord", "skole_sor"]), row.key].dropna()
+        if row.suppressed:
+            continue
+        assert row.other_n == len(x)
+        assert row.other_mean == pytest.approx(x.mean(), abs=1e-10)
+    split = compare(release, "omsorg", "previous", wave="2024")
+    assert set(split["other_id"]) == {"helse"}
+    subtree = survey.hierarchy("2022").subtree("helse")
+    whole = before.loc[before["unit_id"].isin(subtree), "MEST"].dropna()
+    row = split.set_index("key").loc["MEST"]
+    assert row["other_mean"] == pytest.approx(whole.mean(), abs=1e-10)
+    # the trend follows the same lineage back
+    trend = views.trend(release, "skolen")
+    first = trend[(trend["wave"] == "2022") & (trend["key"] == "MEST")].iloc[0]
+    x = before.loc[before["unit_id"].isin(["skole_nord", "skole_sor"]), "MEST"].dropna()
+    assert first["source_units"] == "skole_nord+skole_sor"
+    assert (first["n"], first["mean"]) == (len(x), pytest.approx(x.mean(), abs=1e-10))

@@ -56,7 +56,7 @@ from workbench.errors import UsageError
 from workbench.org import Hierarchy
 
 __all__ = ["COMPARE_COLUMNS", "EXTRA_COLUMNS", "AGAINST", "ADJUST_METHODS", "ALPHA", "compare",
-           "comparison_table", "COMPARE_REASONS", "welch_test", "one_sample_test",
+           "comparison_table", "predecessors", "COMPARE_REASONS", "welch_test", "one_sample_test",
            "adjust_pvalues", "classify", "verdict_text"]
 
 COMPARE_COLUMNS = ("wave", "unit_id", "against", "key", "mean", "other_mean", "diff", "ci_low",
@@ -318,6 +318,77 @@ def _lookup(cells: pd.DataFrame, wave, unit, key) -> pd.DataFrame:
     return cells.reindex(index)
 
 
+def predecessors(tables: Mapping[str, pd.DataFrame], before: Mapping[str, str]) -> pd.DataFrame:
+    """``wave, unit_id, previous``: the unit(s) of the wave before that each unit continues.
+
+    From ``successors`` (unit X of a wave lives on as Y in the next: renamed, merged, split)
+    and, for a unit with no row there, the unit of the same id in the wave before.
+    """
+    units = tables["units"][["wave", "unit_id"]].astype(str)
+    successors = tables.get("successors")
+    if successors is None or successors.empty:
+        successors = pd.DataFrame({c: pd.Series([], dtype=object)
+                                   for c in ("wave", "unit_id", "successor_id")})
+    successors = successors.astype(str)
+    after = {b: w for w, b in before.items()}
+    explicit = pd.DataFrame({"wave": successors["wave"].map(after),
+                             "unit_id": successors["successor_id"],
+                             "previous": successors["unit_id"]}).dropna(subset=["wave"])
+    same = units.assign(previous=units["unit_id"], then=units["wave"].map(before))
+    same = same.dropna(subset=["then"])
+    listed = pd.MultiIndex.from_frame(successors[["wave", "unit_id"]])
+    existed = pd.MultiIndex.from_frame(units)
+    key = pd.MultiIndex.from_arrays([same["then"], same["previous"]])
+    same = same.loc[key.isin(existed) & ~key.isin(listed), ["wave", "unit_id", "previous"]]
+    return pd.concat([explicit, same], ignore_index=True).drop_duplicates()
+
+
+def _previous_cells(cells: pd.DataFrame, tables: Mapping[str, pd.DataFrame],
+                    before: Mapping[str, str], wave, unit, key) -> dict[str, np.ndarray]:
+    """n, mean, sd and invited of each unit's predecessors in the wave before, combined
+    (the sum of disjoint published cells is as public as the cells), with how many there
+    are (``found``) and how many are published (``shown``)."""
+    pairs = predecessors(tables, before)
+    ask = pd.DataFrame({"wave": np.asarray(wave, dtype=object),
+                        "unit_id": np.asarray(unit, dtype=object),
+                        "key": np.asarray(key, dtype=object)})
+    ask["row"] = np.arange(len(ask))
+    long = ask.merge(pairs, on=["wave", "unit_id"], how="inner")
+    found = _lookup(cells, long["wave"].map(before), long["previous"], long["key"])
+    s1, s2 = _sums(found["n"], found["mean"], found["sd"])
+    long = long.assign(n=found["n"].to_numpy(), s1=s1, s2=s2,
+                       invited=found["invited"].to_numpy(),
+                       shown=found["n"].notna().to_numpy())
+    grouped = long.groupby("row")
+    size = len(ask)
+
+    def total(column: str) -> np.ndarray:
+        out = np.zeros(size)
+        sums = grouped[column].sum(min_count=1)
+        out[sums.index] = sums.to_numpy()
+        return out
+
+    count = np.zeros(size)
+    count[grouped.size().index] = grouped.size().to_numpy()
+    shown = total("shown")
+    n, s1, s2 = total("n"), total("s1"), total("s2")
+    invited = np.full(size, np.nan)
+    known = grouped["invited"].apply(lambda v: v.notna().all())
+    inv = grouped["invited"].sum()
+    invited[inv.index] = np.where(known.reindex(inv.index).to_numpy(), inv.to_numpy(), np.nan)
+    ids = np.full(size, "", dtype=object)
+    joined = grouped["previous"].agg(lambda v: "+".join(sorted(v)))
+    ids[joined.index] = joined.to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(n > 0, s1 / n, np.nan)
+        var = (s2 - s1 ** 2 / n) / (n - 1)
+    sd = np.where(n > 1, np.sqrt(np.clip(var, 0.0, None)), np.nan)
+    hidden = shown < count
+    return {"n": np.where(hidden, np.nan, n), "mean": np.where(hidden, np.nan, mean),
+            "sd": np.where(hidden, np.nan, sd), "invited": invited, "other_id": ids,
+            "found": count, "shown": shown}
+
+
 def _tests(frame: pd.DataFrame, one_sample: np.ndarray | None = None) -> pd.DataFrame:
     """Welch with the FPC on both sides (one-sample against a fixed mean where asked)."""
     test = welch_test(frame["mean"], frame["sd"], frame["n"], frame["other_mean"],
@@ -411,21 +482,20 @@ def comparison_table(tables: Mapping[str, pd.DataFrame], config, level: str = "f
                        ["unit_suppressed", "parent_suppressed", "no_rest"], "")
     frames.append(_assemble(frame, reason))
 
-    # against the previous wave
+    # against the previous wave: the unit's predecessors there (successors.csv), combined
     waves = list(config.waves)
     before = {w: waves[i - 1] for i, w in enumerate(waves) if i > 0}
     later = grid["wave"].map(before).notna().to_numpy()
     if later.any():
         frame = start("previous").loc[later].reset_index(drop=True)
         earlier = grid["wave"][later].map(before).to_numpy()
-        then = _lookup(cells, earlier, frame["unit_id"], frame["key"])
-        existed = pd.MultiIndex.from_arrays([earlier, frame["unit_id"].to_numpy()]).isin(
-            pd.MultiIndex.from_frame(tables["units"][["wave", "unit_id"]].astype(str)))
-        frame["other_mean"], frame["other_n"] = then["mean"].to_numpy(), then["n"].to_numpy()
-        frame["other_sd"], frame["other_invited"] = then["sd"].to_numpy(), \
-            then["invited"].to_numpy()
-        frame["other_id"], frame["other_wave"] = frame["unit_id"], earlier
-        reason = np.select([unit_hidden[later], ~existed, then["n"].isna().to_numpy()],
+        then = _previous_cells(cells, tables, before, frame["wave"], frame["unit_id"],
+                               frame["key"])
+        frame["other_mean"], frame["other_n"] = then["mean"], then["n"]
+        frame["other_sd"], frame["other_invited"] = then["sd"], then["invited"]
+        frame["other_id"], frame["other_wave"] = then["other_id"], earlier
+        reason = np.select([unit_hidden[later], then["found"] == 0,
+                            then["shown"] < then["found"]],
                            ["unit_suppressed", "not_in_previous", "previous_suppressed"], "")
         frames.append(_assemble(frame, reason))
 
@@ -613,9 +683,10 @@ def compare(release, unit: str, against: str, wave: str | None = None, threshold
                          "wave to compare with")
     if against == "previous":
         before = release.waves[release.waves.index(wave) - 1]
-        if unit not in release.hierarchy(before):
+        if not release.lineage().previous(unit, wave):
             raise UsageError(f"unit {unit!r} did not exist in wave {before} (the wave before "
-                             f"{wave}); compare it against its parent or a benchmark instead")
+                             f"{wave}) and continues no unit of it (successors.csv); compare "
+                             f"it against its parent or a benchmark instead")
     if against == "benchmark" and release.benchmarks is None:
         raise UsageError("this survey has no benchmarks: add a benchmarks file (wave, benchmark, "
                          "factor, mean) and name it under 'benchmarks' in survey.yaml")

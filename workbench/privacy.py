@@ -782,9 +782,18 @@ def _comparisons(tree: Tree, table: pd.DataFrame, cells: Mapping[tuple[str, str]
             there = cells.get((str(then), lev))
             sel = ((part["against"] == "previous") & (part["other_wave"] == then)).to_numpy()
             if there is not None:
-                mine[sel] = there.reindex(pd.MultiIndex.from_arrays(
-                    [part["other_id"].astype(str)[sel],
-                     part["key"].astype(str)[sel]])).to_numpy()
+                # the unit's predecessors (one, or several merged into it: "A+B"), combined
+                ids = part["other_id"].astype(str)[sel].str.split("+")
+                keys = part["key"].astype(str)[sel]
+                long = pd.DataFrame({"row": np.repeat(np.arange(sel.sum()), ids.str.len()),
+                                     "unit": np.concatenate(ids.to_list()),
+                                     "key": np.repeat(keys.to_numpy(), ids.str.len())})
+                n_then = there.reindex(pd.MultiIndex.from_arrays(
+                    [long["unit"], long["key"]])).to_numpy()
+                which = long["row"].to_numpy()
+                total = pd.Series(n_then).groupby(which).sum(min_count=1)
+                every = pd.Series(np.isfinite(n_then)).groupby(which).all()
+                mine[sel] = total.where(every).to_numpy()
         other[rows] = mine
     against = live["against"].to_numpy()
     checks = [(np.isnan(n), "the unit's cell is hidden"),

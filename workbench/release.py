@@ -8,6 +8,9 @@ wave (:func:`workbench.privacy.decide`) and checked by the attacker
 
 ``units``
     The hierarchy of every wave (``wave, unit_id, parent_id, name, name_en, kind, depth``).
+``successors``
+    ``wave, unit_id, successor_id``: unit X of a wave lives on as Y in the next (renamed,
+    merged, split), as ``successors.csv`` gives it.
 ``factors``, ``items``
     The statistics of every unit's subtree per factor and item (``stats`` columns without
     the language-bound names; items carry their ``factor``).
@@ -82,8 +85,8 @@ __all__ = ["Release", "build_release", "write_release", "read_release", "open_re
 FORMAT = 1
 
 #: The tables of a release, in the order they are written.
-TABLES = ("units", "factors", "items", "groups", "extras", "scores", "rates", "comparisons",
-          "reliability", "benchmarks")
+TABLES = ("units", "successors", "factors", "items", "groups", "extras", "scores", "rates",
+          "comparisons", "reliability", "benchmarks")
 
 #: Where a dataset keeps its release (``DATASET/.workbench/release``).
 CACHE = Path(".workbench") / "release"
@@ -585,6 +588,18 @@ class Release:
                                                       if c in frame.columns)]])
         return out
 
+    def lineage(self):
+        """Units across waves (renamed, merged, split): :class:`workbench.org.Lineage` of the
+        release's ``successors`` table."""
+        from workbench.org import Lineage
+
+        table = self.tables.get("successors")
+        if table is None or table.empty:
+            table = pd.DataFrame({c: pd.Series([], dtype=object)
+                                  for c in ("wave", "unit_id", "successor_id")})
+        return self.memo(("lineage",), lambda: Lineage(waves=self.waves, table=table,
+                                                       hierarchies=self._hierarchies))
+
     def hierarchy(self, wave: str | None = None) -> Hierarchy:
         """The org tree in ``wave`` (default: the last wave)."""
         wave = self.waves[-1] if wave is None else str(wave)
@@ -682,6 +697,7 @@ def build_release(survey: Survey, policy: PrivacyPolicy | None = None) -> Releas
         tables.setdefault(name, pd.DataFrame())
     config = survey.config
     benchmarks = survey.benchmarks
+    tables["successors"] = survey.successors.astype(str).reset_index(drop=True)
     tables["benchmarks"] = benchmarks.reset_index(drop=True) if benchmarks is not None else \
         pd.DataFrame()
     tables["comparisons"] = comparison_table(tables, config, level="factor")

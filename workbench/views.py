@@ -61,12 +61,74 @@ def unit_name(release, unit: str, wave: str | None = None, lang: str = "nb") -> 
 
 
 def trend(release, unit: str, level: str = "factor", lang: str = "nb") -> pd.DataFrame:
-    """A unit's published statistics over every wave it exists in (the ``stats`` columns)."""
-    frames = [rows(release, unit, wave, level, lang) for wave in release.waves]
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return table(release, release.waves[-1], level, lang).iloc[0:0]
-    return pd.concat(frames, ignore_index=True)
+    """A unit's published statistics over the waves, following it back through
+    reorganisations (``successors.csv``: renamed, merged, split).
+
+    Returns
+    -------
+    DataFrame
+        The ``stats`` columns, plus ``source_units`` (the unit id(s) each wave's row is cut
+        from). In an earlier wave the row is the unit's predecessor's; where several units
+        were merged into it, their cells combined (n, mean, sd, se and the interval from the
+        sum of the published cells; no distribution), shown only when every one of them is
+        published for that key.
+    """
+    lineage = release.lineage()
+    waves = [w for w in release.waves if unit in release.hierarchy(w)]
+    if not waves:
+        return table(release, release.waves[-1], level, lang).iloc[0:0].assign(source_units="")
+    earlier = list(release.waves[:release.waves.index(waves[-1]) + 1])
+    members, frames = (unit,), []
+    while members:
+        wave = earlier.pop()
+        part = _combined(release, members, wave, level, lang)
+        frames.append(part.assign(unit_id=unit, source_units="+".join(members)))
+        if not earlier:
+            break
+        members = tuple(sorted({p for m in members for p in lineage.previous(m, wave)}))
+    return pd.concat(frames[::-1], ignore_index=True)
+
+
+def _combined(release, members: tuple[str, ...], wave: str, level: str,
+              lang: str) -> pd.DataFrame:
+    """One unit's rows, or several units' rows combined into one per key."""
+    parts = [rows(release, m, wave, level, lang) for m in members]
+    if len(parts) == 1:
+        return parts[0]
+    from workbench.aggregate import fpc_factor
+    from workbench.compare import _sums
+
+    both = pd.concat(parts, ignore_index=True)
+    first = parts[0].copy()
+    out = first.set_index("key")
+    grouped = both.groupby("key", sort=False)
+    s1, s2 = _sums(both["n"].astype("float64"), both["mean"], both["sd"])
+    both = both.assign(_s1=s1, _s2=s2, _n=both["n"].astype("float64"),
+                       _invited=both["invited"].astype("float64"))
+    grouped = both.groupby("key", sort=False)
+    shown = ~grouped["suppressed"].any()
+    n = grouped["_n"].sum()
+    s1, s2 = grouped["_s1"].sum(), grouped["_s2"].sum()
+    invited = grouped["_invited"].sum(min_count=1).where(grouped["_invited"].apply(
+        lambda v: v.notna().all()))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = s1 / n
+        sd = np.sqrt(((s2 - s1 ** 2 / n) / (n - 1)).clip(lower=0))
+    from scipy import stats as st
+
+    se = sd / np.sqrt(n) * fpc_factor(n.to_numpy(), invited.to_numpy())
+    moe = st.t.ppf(0.975, n - 1) * se
+    out["n"] = n.where(shown).round().astype("Int64")
+    out["invited"] = invited.round().astype("Int64")
+    out["mean"], out["sd"], out["se"] = mean.where(shown), sd.where(shown), se.where(shown)
+    out["moe"] = moe.where(shown)
+    out["ci_low"], out["ci_high"] = out["mean"] - out["moe"], out["mean"] + out["moe"]
+    for column in [c for c in out.columns if str(c).startswith("pct_")] + ["top_box"]:
+        out[column] = np.nan
+    out["suppressed"] = ~shown
+    out["reason"] = np.where(shown, "", "complement")
+    out["unit_name"] = " + ".join(p["unit_name"].iloc[0] for p in parts if len(p))
+    return out.reset_index()[first.columns]
 
 
 def beside(release, unit: str, wave: str | int | None = None,
