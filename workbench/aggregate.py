@@ -25,8 +25,8 @@ if TYPE_CHECKING:  # scipy is imported where it is used: start-up stays light
     from scipy import sparse
 
 __all__ = ["Sums", "own_sums", "category_sums", "rollup", "describe", "fpc_factor",
-           "rollup_matrix", "subtree_totals", "STAT_COLUMNS", "stat_columns", "stat_columns_for",
-           "pct_columns", "key_scales"]
+           "rollup_matrix", "subtree_totals", "wilson", "STAT_COLUMNS", "stat_columns",
+           "stat_columns_for", "pct_columns", "key_scales"]
 
 STAT_COLUMNS = ("wave", "unit_id", "unit_name", "level", "key", "label", "n", "invited", "mean",
                 "sd", "se", "ci_low", "ci_high", "moe")
@@ -347,6 +347,25 @@ def _levels(hierarchy: Hierarchy) -> list[tuple[np.ndarray, np.ndarray]]:
             for d in range(int(depth.max()), 0, -1)]
 
 
+def wilson(share: np.ndarray, n: np.ndarray, z: float = 1.959963984540054
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """The Wilson score interval (95 % by default) of a share observed among n.
+
+    Examples
+    --------
+    >>> low, high = wilson(np.array([0.75]), np.array([8]))
+    >>> round(float(low[0]), 4), round(float(high[0]), 4)
+    (0.4093, 0.9285)
+    """
+    share = np.asarray(share, dtype="float64")
+    n = np.asarray(n, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centre = (share + z ** 2 / (2 * n)) / (1 + z ** 2 / n)
+        half = z / (1 + z ** 2 / n) * np.sqrt(share * (1 - share) / n + z ** 2 / (4 * n ** 2))
+    ok = n > 0
+    return np.where(ok, centre - half, np.nan), np.where(ok, centre + half, np.nan)
+
+
 def subtree_totals(values: np.ndarray, hierarchy: Hierarchy,
                    levels: list[tuple[np.ndarray, np.ndarray]] | None = None) -> np.ndarray:
     """Subtree totals of per-unit values (units x ...), hierarchy order: each unit's own
@@ -446,5 +465,7 @@ def describe(sums: Sums, instrument: Instrument, top_box: int | None = None) -> 
         frame[f"pct_{point}"] = np.where(on_rows[:, k], flat_pct[:, k], np.nan)
     frame["top_box"] = np.where(np.tile(in_top, (cells, 1)), flat_pct, 0.0).sum(axis=1)
     frame.loc[~np.isfinite(flat_pct).any(axis=1), "top_box"] = np.nan
+    low, high = wilson(frame["top_box"].to_numpy() / 100.0, total.reshape(-1))
+    frame["top_box_low"], frame["top_box_high"] = 100.0 * low, 100.0 * high
     frame["answers"] = np.repeat(sums.answers, keys).astype("int64")
     return frame

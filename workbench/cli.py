@@ -75,6 +75,28 @@ def _load(dataset: str):
     return survey
 
 
+def _json_records(table) -> str:
+    """The table as a JSON list of records with the very values CSV writes (a p-value of
+    1e-15 stays 1e-15; missing values are null)."""
+    import json
+    import math
+
+    import pandas as pd
+
+    def plain(value):
+        if value is None or value is pd.NA:
+            return None
+        if hasattr(value, "item"):
+            value = value.item()
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        return value
+
+    records = [{k: plain(v) for k, v in row.items()}
+               for row in table.astype(object).to_dict("records")]
+    return json.dumps(records, ensure_ascii=False, indent=1)
+
+
 def _emit(table, fmt: str, out: str | None) -> int:
     """Write a table as CSV or JSON to ``out`` or stdout."""
     rounded = table.copy()
@@ -83,7 +105,7 @@ def _emit(table, fmt: str, out: str | None) -> int:
             digits = 2 if column.startswith("pct_") or column == "top_box" else 4
             rounded[column] = rounded[column].round(digits)
     if fmt == "json":
-        text = rounded.to_json(orient="records", force_ascii=False, indent=1)
+        text = _json_records(rounded)
     else:
         text = rounded.to_csv(index=False, lineterminator="\n")
     if out:

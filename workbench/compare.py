@@ -56,13 +56,14 @@ from workbench.errors import UsageError
 from workbench.org import Hierarchy
 
 __all__ = ["COMPARE_COLUMNS", "EXTRA_COLUMNS", "AGAINST", "ADJUST_METHODS", "ALPHA", "compare",
-           "comparison_table", "predecessors", "COMPARE_REASONS", "welch_test", "one_sample_test",
-           "adjust_pvalues", "classify", "verdict_text"]
+           "comparison_table", "predecessors", "detectable", "COMPARE_REASONS", "welch_test",
+           "one_sample_test", "adjust_pvalues", "classify", "verdict_text"]
 
 COMPARE_COLUMNS = ("wave", "unit_id", "against", "key", "mean", "other_mean", "diff", "ci_low",
                    "ci_high", "p", "p_adj", "d", "finding", "verdict")
 EXTRA_COLUMNS = ("label", "n", "other_n", "other_id", "other_wave", "invited", "other_invited",
-                 "se", "df", "t", "adjust", "suppressed", "reason", "verdict_nb", "verdict_en")
+                 "se", "df", "t", "adjust", "detectable", "suppressed", "reason", "verdict_nb",
+                 "verdict_en")
 AGAINST = ("parent", "previous", "benchmark", "siblings")
 ADJUST_METHODS = ("holm", "fdr_bh", "bonferroni", "none")
 ALPHA = 0.05
@@ -200,31 +201,76 @@ def _holm(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def classify(diff, p_adj, threshold: float = 0.2, alpha: float = ALPHA) -> np.ndarray:
+def classify(diff, p_adj, threshold: float = 0.2, alpha: float = ALPHA, se=None,
+             df=None) -> np.ndarray:
     """The finding of each comparison, as a code.
+
+    Parameters
+    ----------
+    diff, p_adj
+        The differences and their adjusted p-values.
+    threshold
+        The smallest difference, in points, that matters in practice.
+    alpha
+        Significance level of the adjusted p.
+    se, df
+        Standard error and degrees of freedom of each difference, for the equivalence test
+        (without them nothing is called ``similar``).
 
     Returns
     -------
     ndarray of str
         ``higher`` / ``lower``: adjusted p below ``alpha`` and |diff| at least ``threshold``
-        (a real difference); ``small``: significant but below the threshold; ``unclear``:
-        not significant, whatever its size; ``suppressed``: no test (diff or p missing).
+        (a real difference); ``small``: significant but below the threshold; ``similar``:
+        not significant and the 90 % interval of the difference lies inside +- threshold
+        (two one-sided tests at 5 %: the two are about the same, and we can tell);
+        ``unclear``: neither (too few answers to tell); ``suppressed``: no test.
     """
     diff = np.atleast_1d(np.asarray(diff, dtype="float64"))
     p_adj = np.atleast_1d(np.asarray(p_adj, dtype="float64"))
     significant = p_adj < alpha
     big = np.abs(diff) >= threshold - _TOLERANCE
+    same = np.zeros(diff.shape, dtype=bool)
+    if se is not None and df is not None:
+        from scipy.special import stdtrit
+
+        se = np.atleast_1d(np.asarray(se, dtype="float64"))
+        df = np.atleast_1d(np.asarray(df, dtype="float64"))
+        with np.errstate(invalid="ignore"):
+            half = stdtrit(df, 0.95) * se
+            same = np.abs(diff) + half < threshold - _TOLERANCE
     out = np.where(significant, np.where(big, np.where(diff > 0, "higher", "lower"), "small"),
-                   "unclear").astype(object)
+                   np.where(same, "similar", "unclear")).astype(object)
     out[~(np.isfinite(diff) & np.isfinite(p_adj))] = "suppressed"
     return out
 
 
+def detectable(se, df, tests: int, alpha: float = ALPHA, threshold: float = 0.2):
+    """The smallest difference a comparison could call real: at least ``threshold``, and
+    large enough to be significant after adjusting for ``tests`` tests (Bonferroni's bound,
+    which Holm never needs more than): t(1 - alpha / (2 tests), df) x se.
+
+    Examples
+    --------
+    >>> round(float(detectable(0.25, 6, 17)), 2)   # 7 answers, 17 factors
+    1.2
+    """
+    from scipy.special import stdtrit
+
+    se = np.asarray(se, dtype="float64")
+    df = np.asarray(df, dtype="float64")
+    with np.errstate(invalid="ignore"):
+        return np.maximum(stdtrit(df, 1.0 - alpha / (2.0 * max(int(tests), 1))) * se,
+                          threshold)
+
+
 _TEXTS = {
-    "small": {"nb": "Ingen reell forskjell (forskjellen er liten)",
-              "en": "No real difference (the difference is small)"},
-    "unclear": {"nb": "Ingen sikker forskjell (kan skyldes tilfeldigheter)",
-                "en": "No clear difference (may be chance)"},
+    "small": {"nb": "En liten forskjell (mindre enn {threshold} poeng)",
+              "en": "A small difference (under {threshold} points)"},
+    "similar": {"nb": "Omtrent likt (forskjellen er sikkert mindre enn {threshold} poeng)",
+                "en": "About the same (the difference is surely under {threshold} points)"},
+    "unclear": {"nb": "Kan ikke avgjøres (for få svar til å skille fra tilfeldigheter)",
+                "en": "Cannot tell (too few answers to tell from chance)"},
     "suppressed": {"nb": "skjult", "en": "suppressed"},
     "no_benchmark": {"nb": "Ingen sammenligningstall", "en": "No benchmark figure"},
 }
@@ -232,7 +278,8 @@ _DIRECTION = {"higher": {"nb": "Høyere", "en": "Higher"},
               "lower": {"nb": "Lavere", "en": "Lower"}}
 
 
-def verdict_text(finding: str, against: str, other: str = "", lang: str = "nb") -> str:
+def verdict_text(finding: str, against: str, other: str = "", lang: str = "nb",
+                 threshold: float = 0.2) -> str:
     """The plain verdict for a finding code (see :func:`classify`).
 
     Parameters
@@ -255,7 +302,9 @@ def verdict_text(finding: str, against: str, other: str = "", lang: str = "nb") 
     'Lower than in 2019'
     """
     if finding in _TEXTS:
-        return _TEXTS[finding][lang]
+        from workbench.i18n import number
+
+        return _TEXTS[finding][lang].format(threshold=number(threshold, lang, 1))
     word = _DIRECTION[finding][lang]
     if against in ("parent", "siblings"):
         tail = {"nb": f"enn resten av {other}", "en": f"than the rest of {other}"}
@@ -532,7 +581,12 @@ def comparison_table(tables: Mapping[str, pd.DataFrame], config, level: str = "f
         one_sample = ~(np.isfinite(frame["other_sd"]) & (frame["other_n"] > 1)).to_numpy()
         reason = np.select([unit_hidden, frame["other_id"].to_numpy() == ""],
                            ["unit_suppressed", "no_benchmark"], "")
-        frames.append(_assemble(frame, reason, one_sample))
+        frame = _assemble(frame, reason, one_sample)
+        # one effect size for every benchmark row, whatever the test: the difference in
+        # units of the unit's own sd (a national sd would mix two populations' spread)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frame["d"] = np.where(frame["sd"] > 0, frame["diff"] / frame["sd"], np.nan)
+        frames.append(frame)
 
     out = pd.concat(frames, ignore_index=True)
     return out.loc[:, list(_RAW_COLUMNS)]
@@ -639,11 +693,14 @@ def compare(release, unit: str, against: str, wave: str | None = None, threshold
           (diff +- t(0.975, df) x se); ``se``, ``df``, ``t``: Welch with the FPC on both
           sides (one-sample t for a benchmark without sd and n); ``p`` two-sided, ``p_adj``
           adjusted by the method in ``adjust``;
-        - ``d``: diff over the pooled sd (Cohen's d); for a one-sample test diff over the
-          unit's sd;
+        - ``d``: diff over the pooled sd (Cohen's d); against a benchmark diff over the
+          unit's own sd, whether the benchmark has an sd or not;
         - ``finding``: ``higher``/``lower`` (real: p_adj < alpha and |diff| >= threshold),
-          ``small``, ``unclear``, ``suppressed`` or ``no_benchmark``; ``verdict`` its plain
-          text in ``lang``;
+          ``small`` (significant, under the threshold), ``similar`` (the 90% interval of
+          the difference inside +- threshold), ``unclear`` (too few answers to tell),
+          ``suppressed`` or ``no_benchmark``; ``verdict`` its plain text in ``lang``;
+        - ``detectable``: the smallest difference this comparison could call real (at
+          least the threshold; t(1 - alpha/(2m), df) x se for m tests);
         - ``suppressed`` True (with a ``reason``) where a side is not published: the
           statistics are then empty.
 
@@ -717,13 +774,19 @@ def _finish(release, table: pd.DataFrame, against: str, method: str, threshold: 
             table["se"].to_numpy(dtype="float64")
     table["ci_low"] = table["diff"] - half
     table["ci_high"] = table["diff"] + half
+    se = table["se"].to_numpy(dtype="float64")
+    df = table["df"].to_numpy(dtype="float64")
     found = classify(table["diff"].to_numpy(dtype="float64"),
-                     table["p_adj"].to_numpy(dtype="float64"), threshold, alpha)
+                     table["p_adj"].to_numpy(dtype="float64"), threshold, alpha, se, df)
     found = np.where(table["reason"] == "no_benchmark", "no_benchmark", found)
     table["finding"] = found
+    # the smallest difference each row could call real, for the plain-words explanation
+    tests = int(np.isfinite(table["p"].to_numpy(dtype="float64")).sum()) or 1
+    table["detectable"] = detectable(se, df, tests, alpha, threshold)
     for code in ("nb", "en"):
         table[f"verdict_{code}"] = [
-            verdict_text(f, against, _other_name(release, against, o, w, code), code)
+            verdict_text(f, against, _other_name(release, against, o, w, code), code,
+                         threshold)
             for f, o, w in zip(table["finding"], table["other_id"], table["other_wave"])]
     table["verdict"] = table[f"verdict_{lang}"]
     table["label"] = table["key"].map(_labels(release.instrument, level, lang))

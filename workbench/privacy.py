@@ -80,7 +80,8 @@ REASONS = ("min_n", "no_answers", "complement", "background_level")
 AUDIT_COLUMNS = ("wave", "table", "key", "unit_id", "group", "check", "n", "detail")
 
 #: Statistics a hidden row leaves empty (plus every ``pct_<point>``).
-VALUE_COLUMNS = ("mean", "sd", "se", "ci_low", "ci_high", "moe", "top_box", "rwg")
+VALUE_COLUMNS = ("mean", "sd", "se", "ci_low", "ci_high", "moe", "top_box", "top_box_low",
+                 "top_box_high", "rwg")
 
 #: Counts a hidden row leaves empty too.
 COUNT_COLUMNS = ("n", "answers")

@@ -265,11 +265,29 @@ def _blank(frame: pd.DataFrame, hidden: np.ndarray, counts: tuple[str, ...] = ("
     return frame
 
 
+def _rwg(items, instrument: Instrument) -> np.ndarray:
+    """rwg(j) per unit (subtree) and factor from the item sums of the factor's population
+    (units x factors); :mod:`workbench.agreement` has the formula."""
+    from workbench.agreement import rwg_j
+
+    position = {item_id: i for i, item_id in enumerate(items.keys)}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        variance = (items.s2 - items.s1 ** 2 / items.n) / (items.n - 1)
+    variance = np.where(items.n > 1, np.clip(variance, 0.0, None), np.nan)
+    out = []
+    for f in instrument.factors:
+        scale = instrument.factor_scale(f)
+        block = variance[:, [position[i] for i in f.item_ids]]
+        out.append(rwg_j(block, scale.max - scale.min + 1))
+    return np.column_stack(out)
+
+
 def _hide_distribution(frame: pd.DataFrame, shown: np.ndarray, reason: np.ndarray) -> None:
     """A factor row's distribution (pct_*, top_box) follows its answers' decision: it is the
     sum of the items' distributions. ``dist_suppressed`` and ``dist_reason`` say so."""
-    hidden = ~shown & ~frame["suppressed"].to_numpy()
-    columns = [c for c in frame.columns if str(c).startswith("pct_") or c == "top_box"]
+    hidden = ~shown | frame["suppressed"].to_numpy()
+    columns = [c for c in frame.columns if str(c).startswith("pct_") or
+               str(c).startswith("top_box") or c == "rwg"]
     frame[columns] = frame[columns].astype("float64")
     frame.loc[hidden, columns] = np.nan
     frame["dist_suppressed"] = ~shown | frame["suppressed"].to_numpy()
@@ -322,6 +340,7 @@ def _wave_tables(survey: Survey, wave: str, policy: PrivacyPolicy) -> dict[str, 
         return _blank(frame, frame["suppressed"].to_numpy()), cell, block
 
     factors, cell, block = unit_rows(rolled.factor, list(range(len(factor_ids))), pub, why)
+    factors["rwg"] = _rwg(rolled.item, instrument).reshape(-1)
     _hide_distribution(factors, dist[cell, block], dist_why[cell, block])
     item_block = [factor_ids.index(factor_of[i]) for i in instrument.item_ids]
     items, _, _ = unit_rows(rolled.item, item_block, dist, dist_why)

@@ -91,12 +91,14 @@ def reliability(survey, wave: str | None = None, min_n: int | None = None) -> pd
     Returns
     -------
     DataFrame
-        ``wave, factor, n, items, alpha``, then ``n_complete, alpha_listwise``:
+        ``wave, factor, n, items, alpha``, then ``icc1, icc2, n_complete, alpha_listwise``:
 
         - ``n``: persons with at least one answered item of the factor (the persons whose
           answers enter the pairwise covariances);
         - ``items``: the number of items of the factor (k);
         - ``alpha``: pairwise-complete alpha, as ``psych::alpha``;
+        - ``icc1``, ``icc2``: ICC(1) and ICC(2) of the person scores across the units the
+          persons belong to (R multilevel's ``ICC1``, ``ICC2``; :mod:`workbench.agreement`);
         - ``n_complete``: persons who answered every item of the factor;
         - ``alpha_listwise``: alpha from those persons only.
 
@@ -111,29 +113,38 @@ def reliability(survey, wave: str | None = None, min_n: int | None = None) -> pd
     responses = survey.responses
     wave_column = responses["wave"].astype(str)
     rows = []
+    from workbench.agreement import icc
+    from workbench.scoring import factor_scores
+
     for label in waves:
-        values = item_values(responses.loc[wave_column == label], instrument)
-        for factor in instrument.factors:
+        data = responses.loc[wave_column == label]
+        values = item_values(data, instrument)
+        scores = factor_scores(values.to_numpy(), instrument)
+        units = data["unit_id"].astype(str).to_numpy()
+        for k, factor in enumerate(instrument.factors):
             block = values.loc[:, list(factor.item_ids)]
             answered = block.notna()
             n = int(answered.any(axis=1).sum())
             n_complete = int(answered.all(axis=1).sum())
             shown = n >= limit
+            icc1, icc2 = icc(scores[:, k], units) if shown else (float("nan"), float("nan"))
             rows.append({
                 "wave": label,
                 "factor": factor.id,
                 "n": n,
                 "items": len(factor.item_ids),
                 "alpha": cronbach_alpha(block) if shown else float("nan"),
+                "icc1": icc1,
+                "icc2": icc2,
                 "n_complete": n_complete,
                 "alpha_listwise": (cronbach_alpha(block, pairwise=False)
                                    if n_complete >= limit else float("nan")),
             })
-    columns = [*RELIABILITY_COLUMNS, "n_complete", "alpha_listwise"]
+    columns = [*RELIABILITY_COLUMNS, "icc1", "icc2", "n_complete", "alpha_listwise"]
     table = pd.DataFrame(rows, columns=columns)
     return table.astype({"wave": "str", "factor": "str", "n": "int64", "items": "int64",
-                         "alpha": "float64", "n_complete": "int64",
-                         "alpha_listwise": "float64"})
+                         "alpha": "float64", "icc1": "float64", "icc2": "float64",
+                         "n_complete": "int64", "alpha_listwise": "float64"})
 
 
 def _waves(survey, wave: str | None) -> tuple[str, ...]:

@@ -205,21 +205,33 @@ def heatmap(release, unit: str, wave: str | int | None = None,
 
 def alike_different(release, unit: str, wave: str | int | None = None, k: int = 5,
                     lang: str = "nb") -> pd.DataFrame:
-    """The items the unit answered most alike (lowest sd) and most differently (highest sd).
+    """The items the unit answered most alike and most differently.
+
+    Ranked by ``spread``: the sd as a share of the largest sd possible at the item's mean
+    (:func:`workbench.agreement.relative_spread`), so that the ranking does not simply
+    follow the mean (an item everyone rates near the top cannot spread much).
 
     Returns
     -------
     DataFrame
-        ``kind`` (``alike`` or ``different``), ``key, label, mean, sd, n``; empty when the
-        unit's item cells are hidden.
+        ``kind`` (``alike`` or ``different``), ``key, label, mean, sd, spread, n``; empty
+        when the unit's item cells are hidden.
     """
+    from workbench.agreement import relative_spread
+
     label = _wave(release, wave)
     check_unit(release, unit, label)
     items = rows(release, unit, label, "item", lang)
     items = items[~items["suppressed"]].dropna(subset=["sd"])
-    columns = ["key", "label", "mean", "sd", "n"]
-    alike = items.nsmallest(k, "sd")[columns].assign(kind="alike")
-    different = items.nlargest(k, "sd")[columns].assign(kind="different")
+    scales = [release.instrument.item_scale(key) for key in items["key"]]
+    items = items.assign(spread=relative_spread(
+        items["sd"], items["mean"], items["n"].astype("float64"),
+        np.array([s.min for s in scales], dtype="float64"),
+        np.array([s.max for s in scales], dtype="float64")))
+    items = items.dropna(subset=["spread"])
+    columns = ["key", "label", "mean", "sd", "spread", "n"]
+    alike = items.nsmallest(k, "spread")[columns].assign(kind="alike")
+    different = items.nlargest(k, "spread")[columns].assign(kind="different")
     return pd.concat([alike, different], ignore_index=True)[["kind", *columns]]
 
 
