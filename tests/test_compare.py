@@ -187,13 +187,13 @@ def test_verdict_logic_table():
 
 
 def test_verdict_texts():
-    assert verdict_text("small", "parent") == "Ingen reell forskjell (forskjellen er liten)"
-    assert verdict_text("small", "parent", lang="en") == \
-        "No real difference (the difference is small)"
+    assert verdict_text("small", "parent") == "En liten forskjell (mindre enn 0,2 poeng)"
+    assert verdict_text("small", "parent", lang="en", threshold=0.3) == \
+        "A small difference (under 0.3 points)"
     assert verdict_text("unclear", "previous") == \
-        "Ingen sikker forskjell (kan skyldes tilfeldigheter)"
+        "Kan ikke avgjøres (for få svar til å skille fra tilfeldigheter)"
     assert verdict_text("unclear", "previous", lang="en") == \
-        "No clear difference (may be chance)"
+        "Cannot tell (too few answers to tell from chance)"
     assert verdict_text("higher", "parent", "Oppvekst") == "Høyere enn resten av Oppvekst"
     assert verdict_text("lower", "siblings", "Health", "en") == "Lower than the rest of Health"
     assert verdict_text("higher", "previous", "2019") == "Høyere enn i 2019"
@@ -361,8 +361,9 @@ def test_unit_vs_parent_on_sample(university, university_release, unit):
     assert table.loc[done, "p_adj"].to_numpy() == pytest.approx(
         multipletests(table.loc[done, "p"], method="holm")[1], abs=1e-14)
     assert set(table["verdict"]) <= {
-        "skjult", "Ingen reell forskjell (forskjellen er liten)",
-        "Ingen sikker forskjell (kan skyldes tilfeldigheter)",
+        "skjult", "En liten forskjell (mindre enn 0,2 poeng)",
+        "Kan ikke avgjøres (for få svar til å skille fra tilfeldigheter)",
+        "Omtrent likt (forskjellen er sikkert mindre enn 0,2 poeng)",
         f"Høyere enn resten av {hierarchy.name(parent)}",
         f"Lavere enn resten av {hierarchy.name(parent)}"}
     real = table["finding"].isin(["higher", "lower"])

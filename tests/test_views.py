@@ -48,8 +48,12 @@ def test_alike_different(university_release):
     table = views.alike_different(university_release, "NV-FYS", wave="2021", k=3)
     assert table["kind"].tolist() == ["alike"] * 3 + ["different"] * 3
     alike, different = table.iloc[:3], table.iloc[3:]
-    assert alike["sd"].is_monotonic_increasing and different["sd"].is_monotonic_decreasing
-    assert alike["sd"].max() <= different["sd"].min()
+    # ranked by the sd relative to the largest sd possible at each item's mean
+    assert alike["spread"].is_monotonic_increasing
+    assert different["spread"].is_monotonic_decreasing
+    assert alike["spread"].max() <= different["spread"].min()
+    largest = ((table["mean"] - 1) * (5 - table["mean"]) * table["n"] / (table["n"] - 1))
+    assert np.allclose(table["spread"], table["sd"] / largest ** 0.5)
     assert views.alike_different(university_release, _small_unit(university_release)).empty
 
 

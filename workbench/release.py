@@ -677,6 +677,18 @@ class Release:
 # Build, write, read
 
 
+def code_fingerprint() -> str:
+    """A checksum of the code that decides what a release holds (the package's modules and
+    built-in instruments, not the apps or handouts): a release cached by other code is
+    built again."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted([*package.glob("*.py"), *package.glob("instruments/*.yaml")]):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def _checksums(survey: Survey) -> dict[str, str]:
     out = {}
     folder = Path(survey.path)
@@ -732,6 +744,7 @@ def build_release(survey: Survey, policy: PrivacyPolicy | None = None) -> Releas
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "dataset": str(survey.path),
         "checksums": _checksums(survey),
+        "code": code_fingerprint(),
         "survey": _config_dict(config),
         "policy": {"min_n": policy.min_n, "background_levels": list(policy.background_levels)},
         "rows": {"accepted": int(len(survey.responses))},
@@ -821,7 +834,7 @@ def _fresh(dataset: Path, cache: Path) -> bool:
         manifest = json.loads((cache / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    if manifest.get("format") != FORMAT:
+    if manifest.get("format") != FORMAT or manifest.get("code") != code_fingerprint():
         return False
     current = {}
     for path in sorted(dataset.iterdir()):
@@ -834,9 +847,9 @@ def open_release(path: str | Path, write: bool = True) -> Release:
     """The release of a dataset folder, or a release folder as it is.
 
     For a dataset folder the release in ``DATASET/.workbench/release`` is read when it was
-    built from the same files (checksums in its manifest); otherwise it is built, and
-    written there when ``write`` is true (so the next command, the apps and the handouts
-    reuse it).
+    built from the same files by the same code (checksums in its manifest); otherwise it is
+    built, and written there when ``write`` is true (so the next command, the apps and the
+    handouts reuse it).
 
     Raises
     ------
