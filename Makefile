@@ -11,13 +11,13 @@ PORT   ?= 8866
 HOST   ?= 127.0.0.1
 DATASET ?= data_samples/university
 
-.PHONY: app test setup system lint bench samples validate clean
+.PHONY: app test setup system postgres lint bench samples validate clean
 
 app: setup
 	$(BIN)/workbench validate $(DATASET)
 	$(BIN)/workbench serve $(DATASET) --port $(PORT) --host $(HOST)
 
-test: system setup
+test: system postgres setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 setup: $(STAMP)
@@ -31,6 +31,10 @@ $(STAMP): pyproject.toml
 
 system:
 	bash .ci/system-packages.sh
+
+# the PostgreSQL server the workshop store's tests also run against (Debian's postgresql)
+postgres:
+	bash .ci/postgres.sh
 
 lint: setup
 	$(BIN)/ruff check .
