@@ -611,7 +611,7 @@ def _populate(store, release) -> None:
     bokmål letters, extras, the priority matrix, several units and waves."""
     ws = Workshop(store, Access.analyst("test"), release)
     texts = ['Møter, "korte" og få', "=SUM(A1:A3)", "Linje 1\nLinje 2", "+47 22 00 00 00",
-             "Æ ø å – ≥ 5", "@leder", "-1"]
+             "Æ ø å – ≥ 5", "@leder", "Tab\tog klokke\x07\x00"]
     for i, text in enumerate(texts):
         ws.save_action(Action("2023", "OPP-NOS", f"{text} ({i})", factor=f"F{1 + i % 10}",
                               area=text, goal=text, responsible="Rektor",
@@ -639,6 +639,7 @@ def test_export_then_import_changes_nothing(backend, dataset, release, tmp_path,
                                                    "version", "notat", "kostnad"]
     assert len(rows) == 6 + 7  # 2021 first, then 2023
     assert rows[7]["measure"] == "=SUM(A1:A3) (1)" and rows[8]["area"] == "Linje 1\nLinje 2"
+    assert rows[12]["goal"] == "Tab\tog klokke"  # control characters never stored
     for fmt in ("csv", "xlsx"):
         out = tmp_path / f"actions.{fmt}"
         code, _, err = cli("workshop", str(dataset), "export", "--format", fmt, "--out",

@@ -100,6 +100,7 @@ _LIMITS = {"measure": 500, "area": 2000, "goal": 2000, "responsible": 500, "reas
            "picture": 8000, "parking": 4000, "extra": 2000}
 _MAX_VOTES = 100_000
 _ID = re.compile(r"^[0-9a-f]{32}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 # --------------------------------------------------------------------------------------------
@@ -511,8 +512,9 @@ def _data(record: Any, kind: str) -> dict[str, Any]:
 def _text(problems: list[FieldProblem], column: str, value: Any, limit: int,
           required: bool = False) -> str:
     text = "" if value is None else str(value)
-    # NUL cannot be stored in PostgreSQL text, and no one types it on purpose
-    text = text.replace("\x00", "").strip()
+    # control characters (NUL above all) cannot be stored in PostgreSQL text nor written to a
+    # spreadsheet, and no one types them on purpose; tabs and line breaks stay
+    text = _CONTROL.sub("", text).strip()
     if required and not text:
         problems.append(FieldProblem("empty_required", column, ""))
     elif len(text) > limit:
@@ -645,7 +647,7 @@ def clean_action(values: Mapping[str, Any], catalog: Catalog | None = None
     given = dict(values.get("extra") or {})
     given.update({k: v for k, v in values.items() if k not in known})
     for key, value in given.items():
-        key = str(key).strip()
+        key = _CONTROL.sub("", str(key)).strip()[:200]
         text = _text(problems, key, value, _LIMITS["extra"])
         if key and text:
             extra[key] = text
