@@ -798,12 +798,14 @@ class Store:
             query = query.where(table.c.unit_id == str(unit))
         if units is not None:
             query = query.where(table.c.unit_id.in_([str(u) for u in units]))
-        order = [table.c.wave, table.c.unit_id]
+        rows = conn.execute(query).mappings().all()
+        # sorted here, by code point: a database's collation (PostgreSQL's locale) would
+        # order unit ids differently from SQLite's, and an export must not depend on it
         if "ordinal" in table.c:
-            order += [table.c.ordinal, table.c.id]
-        elif "factor" in table.c:
-            order.append(table.c.factor)
-        return conn.execute(query.order_by(*order)).mappings().all()
+            return sorted(rows, key=lambda r: (r["wave"], r["unit_id"], r["ordinal"], r["id"]))
+        if "factor" in table.c:
+            return sorted(rows, key=lambda r: (r["wave"], r["unit_id"], r["factor"]))
+        return sorted(rows, key=lambda r: (r["wave"], r["unit_id"]))
 
     def state(self, unit: str, wave: str) -> WorkshopState:
         """Everything recorded for ``unit`` in ``wave`` (no access check: see Workshop)."""
