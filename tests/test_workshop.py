@@ -429,12 +429,11 @@ def test_a_grant_for_one_unit_cannot_write_another(store, release, tmp_path):
         lambda: mine.delete_action(replace(theirs, unit_id="OPP-NOS")),
         lambda: mine.save_parking(replace(their_item, unit_id="OPP-NOS", answer="x")),
         lambda: mine.delete_parking(replace(their_item, unit_id="OPP-NOS")),
+        lambda: mine.save_action(replace(theirs, unit_id="OPP-NOS", status="dropped")),
     ]
     for attempt in attempts:
         with pytest.raises(Forbidden):
             attempt()
-    with pytest.raises(InvalidRecord, match="belongs to unit OPP-SOS"):
-        mine.save_action(replace(theirs, unit_id="OPP-NOS", status="dropped"))
     # an import through the leader's access keeps its own rows only
     path = tmp_path / "mixed.csv"
     path.write_text(_actions_csv(_plan("OPP-NOS", 2) + _plan("OPP-SOS", 1)), encoding="utf-8")
@@ -443,6 +442,13 @@ def test_a_grant_for_one_unit_cannot_write_another(store, release, tmp_path):
     report = import_actions(store, path, release, access=mine.access)
     assert (report.read, report.imported, report.rejected) == (3, 2, 1)
     assert report.problems[0].row == 4 and report.problems[0].column == "unit_id"
+    assert "may change OPP-NOS 2023 only" in report.problems[0].message
+    # a file row that names another unit's action by its id changes nothing there
+    path.write_text(_actions_csv(_plan("OPP-NOS", 1)).replace(
+        "status\n", "status,action_id\n").replace("planned\n", f"done,{theirs.id}\n"),
+        encoding="utf-8")
+    report = import_actions(store, path, release)
+    assert report.rejected == 1 and "belongs to unit OPP-SOS" in report.problems[0].message
     # an expired link writes nothing, even its own unit
     old = Workshop(store, leader("OPP-NOS", "2023", seconds=-1), release)
     with pytest.raises(Forbidden, match="expired"):

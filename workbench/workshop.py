@@ -1236,6 +1236,10 @@ class Workshop:
         actor = self.access.actor.label[:200]
         row = self._row_by_id(conn, "actions", clean.id) if clean.id else None
         if row is not None and (row["wave"], row["unit_id"]) != (clean.wave, clean.unit_id):
+            # another unit's action passed off as this unit's: the stored record decides
+            if strict:
+                raise Forbidden("forbidden", allowed=f"{clean.unit_id} {clean.wave}",
+                                unit=row["unit_id"], wave=row["wave"])
             raise InvalidRecord([FieldProblem("other_unit", "action_id", clean.id,
                                               {"unit": row["unit_id"], "wave": row["wave"]})])
         if row is None and clean.id and strict:
