@@ -557,6 +557,7 @@ def test_import_keeps_good_rows_and_names_bad_ones(dataset, release, tmp_path, m
         [None] * 10,
         [2023, "OPP-SOS", "F2", "Roller", "Et tiltak til", None, None, "i morgen", "planlagt",
          None],
+        [2023, "OPP-SOS", None, None, None, None, None, None, "planlagt", None],  # left empty
     ])
     code, out, _ = cli("workshop", str(dataset), "import", str(book), "--lang", "nb")
     assert code == 1

@@ -7,8 +7,9 @@ deadline (YYYY-MM-DD), status (planned|started|done|dropped)``, then any extra
 
 :func:`import_actions` reads such a file, or a filled-in handout workbook (the first sheet
 whose header row, within its first 20 rows, holds ``wave``, ``unit_id`` and ``measure``;
-headings in bokmål such as *Tiltak*, *Ansvarlig*, *Frist* are understood too). Every row is
-checked on its own: a bad row is reported with file, row, column and value and left out, the
+headings in bokmål such as *Tiltak*, *Ansvarlig*, *Frist* are understood too; a row with
+nothing but its wave, unit and status filled in is an empty plan row, not a row read). Every
+row is checked on its own: a bad row is reported with file, row, column and value and left out, the
 good rows are kept (rows read = imported + rejected). A row is matched to the store by its
 ``action_id``, else by wave, unit, factor and measure: an identical row changes nothing, a
 changed one is updated (refused when it carries an older ``version`` than the store's and
@@ -78,6 +79,7 @@ HEADINGS = {
     "version": ("version", "versjon"),
 }
 _REQUIRED = ("wave", "unit_id", "measure")
+_PREFILLED = ("wave", "unit_id", "status", "version", "action_id")
 _SHEET_NAMES = ("actions", "action plan", "handlingsplan", "tiltaksplan")
 _SCAN = 20
 
@@ -244,7 +246,12 @@ def read_actions(path: str | Path, lang: str = "en") -> _Rows:
     values = table.frame.to_numpy()
     good = [(int(row), {columns[i]: values[k, i] for i in columns})
             for k, row in enumerate(table.rows)]
-    return _Rows(file=name, read=int(table.read), good=good, bad=bad)
+    # a handout's empty plan rows may come with the wave, unit and a status filled in: a row
+    # with nothing else is blank, not a row read
+    filled = [(row, cells) for row, cells in good
+              if any(str(v).strip() for c, v in cells.items() if c not in _PREFILLED)]
+    return _Rows(file=name, read=int(table.read) - (len(good) - len(filled)), good=filled,
+                 bad=bad)
 
 
 def import_actions(store: Store, path: str | Path, release=None, access: Access | None = None,
