@@ -13,13 +13,14 @@ PORT   ?= 8866
 HOST   ?= 127.0.0.1
 DATASET ?= data_samples/university
 
-.PHONY: app test setup system lint bench samples validate clean constraints check-constraints
+.PHONY: app test setup system postgres lint bench samples validate clean constraints \
+	check-constraints
 
 app: setup
 	$(BIN)/workbench validate $(DATASET)
 	$(BIN)/workbench serve $(DATASET) --port $(PORT) --host $(HOST)
 
-test: system setup check-constraints
+test: system postgres setup check-constraints
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 setup: $(STAMP)
@@ -43,6 +44,10 @@ constraints: setup
 
 system:
 	bash .ci/system-packages.sh
+
+# the PostgreSQL server the workshop store's tests also run against (Debian's postgresql)
+postgres:
+	bash .ci/postgres.sh
 
 lint: setup
 	$(BIN)/ruff check .

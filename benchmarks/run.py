@@ -498,8 +498,127 @@ def bench_release() -> None:
     report("release audit findings", manifest["audit"]["findings"], "", target="0")
 
 
+def _cpu_process(argv: list[str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, s) of one whole ``workbench`` process: on a
+    busy machine the CPU time says what the process itself costs."""
+    import os
+    import subprocess
+
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "workbench.cli", *argv],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        raise RuntimeError(f"workbench {' '.join(argv)} failed ({status})")
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
+
+
+def bench_workshop() -> None:
+    """Issue 12: saving a record < 200 ms (SQLite, and PostgreSQL when its test server runs),
+    the follow-up view < 300 ms, ``workshop export`` of 300 units' plans < 2 s (process)."""
+    import os
+    import shutil
+    import tempfile
+    from dataclasses import replace
+
+    from workbench.actionplan import export_actions
+    from workbench.followup import followup
+    from workbench.release import open_release, read_release
+    from workbench.workshop import Access, Action, Votes, Workshop, open_store
+
+    release = open_release(SAMPLES / "municipality")
+    urls = {"SQLite": None}
+    pg = os.environ.get("WORKBENCH_TEST_PG",
+                        "postgresql://workbench:workbench@127.0.0.1:54329/workbench_test")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "dataset"
+        folder.mkdir()
+        shutil.copy(SAMPLES / "municipality" / "survey.yaml", folder / "survey.yaml")
+        try:
+            import sqlalchemy as sa
+
+            schema = f"bench_{os.getpid()}"
+            admin = sa.create_engine(pg.replace("postgresql://", "postgresql+psycopg://", 1),
+                                     connect_args={"connect_timeout": 3})
+            with admin.begin() as conn:
+                conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+            urls["PostgreSQL"] = f"{pg}?options=-csearch_path%3D{schema}"
+        except Exception:  # no test server: SQLite only
+            admin = None
+        try:
+            for name, url in urls.items():
+                store = open_store(folder, url=url)
+                ws = Workshop(store, Access.analyst("bench"), release)
+                held = [ws.save_votes(Votes("2023", "OPP-NOS", "F1", pleased=1))]
+
+                def save_votes():
+                    held[0] = ws.save_votes(replace(held[0], pleased=held[0].pleased + 1))
+
+                counter = iter(range(10**6))
+
+                def save_action():
+                    ws.save_action(Action("2023", "OPP-NOS", f"Tiltak {next(counter)}",
+                                          factor="F6", responsible="Rektor",
+                                          deadline="2024-06-30"))
+
+                report(f"save a record, {name} (votes, new version)", 1000 * timed(save_votes,
+                       repeat=20), "ms", target="< 200 ms")
+                report(f"save a record, {name} (new action)", 1000 * timed(save_action,
+                       repeat=20), "ms", target="< 200 ms")
+                store.close()
+            store = open_store(folder)
+            ws = Workshop(store, Access.analyst("bench"), release)
+            for i, key in enumerate(("F1", "F3", "F6", "F9", "")):
+                ws.save_action(Action("2021", "OPP-HAU", f"Tiltak {i}", factor=key,
+                                      status="done"))
+            fresh = read_release(release.path)
+            start, cpu = time.perf_counter(), time.process_time()
+            followup(fresh, store, "OPP-HAU", "2023")
+            cold, cold_cpu = time.perf_counter() - start, time.process_time() - cpu
+            warm = timed(lambda: followup(release, store, "OPP-HAU", "2023"), repeat=20)
+            report("follow-up view (first, fresh release)", 1000 * cold, "ms",
+                   target="< 300 ms")
+            report("follow-up view (first, fresh release): CPU", 1000 * cold_cpu, "ms")
+            report("follow-up view (again)", 1000 * warm, "ms", target="< 300 ms")
+            # 300 units' plans: 5 measures each, in one import transaction
+            plans = [Action("2023", f"U{u:03d}", f"Tiltak {i} for enhet {u}", factor=f"F{i + 1}",
+                            area="Samarbeid", goal="Bedre flyt", responsible="Leder",
+                            deadline="2024-06-30", status=("planned", "started", "done")[i % 3],
+                            impact="large", feasibility="easy")
+                     for u in range(300) for i in range(5)]
+            Workshop(store, Access.analyst("bench"), None).import_actions(plans)
+            store.close()
+            startup = [_cpu_process(["--version"]) for _ in range(3)]
+            report("workbench --version (process)", statistics.median(w for w, _ in startup),
+                   "s")
+            report("workbench --version (process): CPU", statistics.median(c for _, c in
+                                                                          startup), "s")
+            for fmt in ("csv", "xlsx"):
+                out = Path(tmp) / f"actions.{fmt}"
+                runs = [_cpu_process(["workshop", str(folder), "export", "--format", fmt,
+                                      "--out", str(out)]) for _ in range(3)]
+                report(f"workshop export, 300 units x 5 ({fmt}, process)",
+                       statistics.median(w for w, _ in runs), "s", target="< 2 s")
+                report(f"workshop export, 300 units x 5 ({fmt}, process): CPU",
+                       statistics.median(c for _, c in runs), "s")
+            store = open_store(folder)
+            start, cpu = time.perf_counter(), time.process_time()
+            export_actions(store, Path(tmp) / "again.csv")
+            report("workshop export, 300 units x 5 (csv, in a process)",
+                   time.perf_counter() - start, "s")
+            report("workshop export, 300 units x 5 (csv, in a process): CPU",
+                   time.process_time() - cpu, "s")
+            store.close()
+        finally:
+            if admin is not None:
+                with admin.begin() as conn:
+                    conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                admin.dispose()
+
+
 BENCHMARKS = {"load": bench_load, "stats": bench_stats, "national": bench_national,
-              "handouts": bench_handouts, "apps": bench_apps, "release": bench_release}
+              "handouts": bench_handouts, "apps": bench_apps, "release": bench_release,
+              "workshop": bench_workshop}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -209,6 +209,72 @@ def _cmd_links(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dataset_folder(path: str) -> Path:
+    """A dataset (or release) folder that exists; the store lives inside it. (Checked by its
+    files, without importing the release module: export starts fast.)"""
+    folder = Path(path)
+    if not ((folder / "survey.yaml").is_file() or (folder / "manifest.json").is_file()):
+        raise UsageError(f"{folder} is neither a dataset folder (with survey.yaml) nor a release "
+                         f"folder (with manifest.json)")
+    return folder
+
+
+def _cmd_workshop_import(args: argparse.Namespace) -> int:
+    from workbench.actionplan import import_actions
+    from workbench.workshop import Access, open_store
+
+    folder = _dataset_folder(args.dataset)
+    path = Path(args.file)
+    release = _release(args.dataset)
+    with open_store(folder) as store:
+        report = import_actions(store, path, release,
+                                access=Access.command(f"import {path.name}"), lang=args.lang)
+    for line in report.lines(args.lang):
+        print(line)
+    return report.exit_code
+
+
+def _cmd_workshop_export(args: argparse.Namespace) -> int:
+    from workbench.actionplan import export_actions
+    from workbench.workshop import open_store
+
+    folder = _dataset_folder(args.dataset)
+    if args.format == "xlsx" and not args.out:
+        raise UsageError("--format xlsx needs --out FILE (a workbook is not text for the "
+                         "terminal)")
+    with open_store(folder) as store:
+        count, content = export_actions(store, out=args.out, wave=args.wave, unit=args.unit,
+                                        fmt=args.format)
+    if args.out:
+        print(f"{count} action(s) written to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(content)
+    if not count:
+        what = " ".join(f"{k} {v}" for k, v in (("wave", args.wave), ("unit", args.unit)) if v)
+        print(f"note: no actions recorded{' for ' + what if what else ''}", file=sys.stderr)
+    return 0
+
+
+def _cmd_followup(args: argparse.Namespace) -> int:
+    from workbench.followup import followup
+    from workbench.workshop import open_store
+
+    folder = _dataset_folder(args.dataset)
+    release = _release(args.dataset)
+    # an org lineage (successors.csv), when the release offers one, says which unit(s) of
+    # the previous wave this unit continues; otherwise the same unit id
+    lineage = getattr(release, "lineage", None)
+    predecessors = lineage() if callable(lineage) else None
+    with open_store(folder) as store:
+        table = followup(release, store, args.unit, args.wave, predecessors=predecessors,
+                         lang=args.lang or release.config.language,
+                         threshold=args.threshold)
+    if table.empty:
+        print(f"note: no actions recorded for {args.unit} in the wave before "
+              f"{args.wave or release.waves[-1]}", file=sys.stderr)
+    return _emit(table, args.format, args.out)
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The argument parser with one sub-command per task.
 
@@ -301,6 +367,32 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     else:  # lazy: the real parser is built when the command line names it
         sub.add_parser("handouts", help="workshop handouts (HTML, PDF, PPTX, XLSX) for one unit "
                                         "or every published unit")
+
+    p = sub.add_parser("workshop", help="the workshop store: import or export action plans")
+    p.add_argument("dataset", help="dataset folder (the store: DATASET/.workbench/"
+                                   "workshop.sqlite, or $WORKBENCH_DB)")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = actions.add_parser("import", help="import actions.csv or a filled-in handout XLSX; exit "
+                                          "0 all rows imported, 1 rows rejected, 2 unusable")
+    q.add_argument("file", help="actions.csv or a handout workbook (.xlsx)")
+    q.add_argument("--lang", choices=("en", "nb"), default="en", help="language of messages")
+    q.set_defaults(func=_cmd_workshop_import)
+    q = actions.add_parser("export", help="write the action plans as actions.csv or XLSX")
+    q.add_argument("--wave", help="one wave (default: all)")
+    q.add_argument("--unit", help="one unit (default: all)")
+    q.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    q.add_argument("--out", metavar="FILE", help="write to FILE instead of the terminal")
+    q.set_defaults(func=_cmd_workshop_export)
+
+    p = sub.add_parser("followup", help="a unit's actions of the previous wave beside the "
+                                        "factor's published change and its finding")
+    p.add_argument("dataset", help="dataset or release folder")
+    p.add_argument("--unit", required=True)
+    p.add_argument("--wave", help="the wave of the new results (default: the last)")
+    p.add_argument("--threshold", type=float, default=0.2,
+                   help="smallest difference (points) called real (default 0.2)")
+    output_options(p)
+    p.set_defaults(func=_cmd_followup)
 
     p = sub.add_parser("serve", help="serve the apps with Voila: analysts behind a token, "
                                      "leader pages by signed link")
