@@ -169,3 +169,23 @@ def municipality():
     from workbench.validate import load_survey
 
     return load_survey(SAMPLES / "municipality")
+
+
+# --- releases (the apps read these) ---------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def university_release():
+    """The university sample's release, built once per run (or reused when fresh in
+    ``data_samples/university/.workbench/release``)."""
+    from workbench.release import open_release
+
+    return open_release(SAMPLES / "university")
+
+
+@pytest.fixture(scope="session")
+def municipality_release():
+    """The municipality sample's release, built once per run (or reused when fresh)."""
+    from workbench.release import open_release
+
+    return open_release(SAMPLES / "municipality")
