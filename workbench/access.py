@@ -40,6 +40,7 @@ import pandas as pd
 from workbench.errors import UsageError, WorkbenchError
 
 __all__ = ["SECRET_ENV", "QUERY_KEY", "REASONS", "Grant", "Refused", "secret_path",
+           "workbench_folder",
            "ensure_secret", "load_secret", "sign", "verify", "token_from_query", "leader_url",
            "published_units", "links_table"]
 
@@ -91,12 +92,20 @@ def secret_path(dataset: str | Path | None = None, explicit: str | Path | None =
         return Path(os.environ[SECRET_ENV])
     if dataset is None:
         raise UsageError(f"no secret file: give the dataset folder or set {SECRET_ENV}")
-    folder = Path(dataset)
+    return workbench_folder(dataset) / "secret"
+
+
+def workbench_folder(path: str | Path) -> Path:
+    """The ``.workbench`` folder that belongs to a dataset or a release folder.
+
+    A dataset's is ``DATASET/.workbench``; its own release (``DATASET/.workbench/release``)
+    belongs to the same one; another release folder has one beside it.
+    """
+    folder = Path(path)
     if (folder / "manifest.json").is_file() and not (folder / "survey.yaml").is_file():
-        if folder.parent.name == ".workbench":
-            return folder.parent / "secret"
-        return folder.parent / ".workbench" / "secret"
-    return folder / ".workbench" / "secret"
+        return folder.parent if folder.parent.name == ".workbench" else \
+            folder.parent / ".workbench"
+    return folder / ".workbench"
 
 
 def _check_private(path: Path) -> None:
@@ -258,13 +267,13 @@ def links_table(release, secret: bytes, base_url: str, wave: str | None = None,
                 ) -> pd.DataFrame:
     """One signed link per unit published in ``wave`` (default: the last wave).
 
+    Units the privacy rules hide (fewer than ``min_n`` answers, or hidden by the complement
+    rule) get no link: their page would show nothing.
+
     Parameters
     ----------
     release
         A :class:`workbench.release.Release` (or a dataset or release folder).
-
-    Units the privacy rules hide (fewer than ``min_n`` answers, or hidden by the complement
-    rule) get no link: their page would show nothing.
 
     Returns
     -------

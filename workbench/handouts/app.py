@@ -236,8 +236,9 @@ def handout_app(source, out: str | Path | None = None, formats: Sequence[str] = 
         output.value = f"<p>{escape(_t('making', words))}</p>"
         try:
             result = make_from_choice(release, choice, out)
-        except WorkbenchError as exc:  # shown as one line, not a traceback
-            output.value = f"<p>{escape(_t('failed', words, message=str(exc)))}</p>"
+        except Exception as exc:  # shown as one line in the page, not a traceback
+            message = str(exc) if isinstance(exc, WorkbenchError) else type(exc).__name__
+            output.value = f"<p>{escape(_t('failed', words, message=message))}</p>"
             return
         if result.failed:
             message = "; ".join(reason for _, reason in result.failed)
