@@ -41,13 +41,17 @@ def app_source(default: str | Path = "../data_samples/university") -> str:
 
 
 def load_release(source):
-    """The release behind an app: a :class:`Release` as it is, a release folder read as it
-    is, or a dataset folder's release (built, or reused when fresh)."""
+    """The release behind an app: a :class:`Release` as it is, a release folder (its tables
+    read as they are first used), or a dataset folder's release (built, or reused when
+    fresh)."""
     from workbench.release import Release, is_release, open_release, read_release
 
     if isinstance(source, Release):
         return source
-    return read_release(source) if is_release(source) else open_release(source)
+    if is_release(source):
+        return read_release(source, lazy=True)
+    release = open_release(source)
+    return read_release(release.path, lazy=True) if release.path is not None else release
 
 
 def trim_memory() -> None:

@@ -48,8 +48,10 @@ from workbench.apps._common import (
 from workbench.errors import WorkbenchError
 from workbench.i18n import DASH, LANGS, number, percent, text
 
-__all__ = ["AGAINST", "LINK_ENV", "LeaderState", "allowed_units", "refusal_html", "header_html",
-           "results_html", "comparison_section", "reading_html", "steps_html", "guide_html",
+__all__ = ["AGAINST", "LINK_ENV", "LEADER_TABLES", "FIRST_VIEW", "LeaderState", "allowed_units",
+           "refusal_html", "header_html", "results_html", "results_table_html",
+           "figure_section", "LEADER_CSS",
+           "first_view_html", "comparison_section", "reading_html", "steps_html", "guide_html",
            "handout_files", "request_token", "LeaderApp", "leader_page", "prepare"]
 
 #: The comparisons a leader may choose.
@@ -247,8 +249,9 @@ def _rows(release, unit: str, wave: str, lang: str):
     return rows(release, unit, wave, "factor", lang)
 
 
-def results_html(state: LeaderState, release) -> str:
-    """The unit's factor overview (NTNU style, parent beneath) and its table."""
+def figure_section(state: LeaderState, release) -> str:
+    """How to read the results, then the unit's factor overview (NTNU style, the parent's
+    lighter bar beneath)."""
     from workbench.plots import factor_themes, plot_factor_overview
 
     lang, wave = state.lang, state.grant.wave
@@ -259,8 +262,15 @@ def results_html(state: LeaderState, release) -> str:
     ax = plot_factor_overview(rows, prow, lang=lang, scale=scale,
                               themes=factor_themes(release.instrument, lang) or None,
                               min_n=release.policy.min_n)
-    return (heading(_t("h_results", lang)) + figure_html(ax.figure, _t("h_results", lang))
-            + results_table_html(state, release))
+    return (reading_html(lang, release.policy.min_n)
+            + figure_html(ax.figure, _t("h_results", lang)))
+
+
+def results_html(state: LeaderState, release) -> str:
+    """The unit's results: the table of factor means first (where the first view has it),
+    then how to read them and the factor overview."""
+    return (heading(_t("h_results", lang=state.lang)) + results_table_html(state, release)
+            + figure_section(state, release))
 
 
 def results_table_html(state: LeaderState, release) -> str:
@@ -278,18 +288,41 @@ def results_table_html(state: LeaderState, release) -> str:
                        _t("n", lang)], body)
 
 
+#: The release tables a leader page shows (a kernel reads no other).
+LEADER_TABLES = ("units", "factors", "rates", "comparisons", "benchmarks")
+
 #: Output metadata that the workbench Voila template writes into the page as HTML.
 FIRST_VIEW = {"workbench": "first-view"}
+
+
+#: The leader page's own styles: the first view and the widgets put the header and the
+#: results table at the same place, so nothing moves when the widgets take over.
+LEADER_CSS = """<style>
+.wb-first-view {padding: 0 !important}
+.wb-first {padding: 0 0 0 0}
+.wb-leader .wb-controls, .wb-first .wb-controls {height: 46px; min-height: 46px;
+  margin: 0; overflow: visible}
+.wb-leader .widget-html, .wb-leader .widget-html-content, .wb-leader .widget-box,
+.wb-leader .widget-inline-hbox {margin: 0; padding: 0}
+.wb-leader .widget-html-content {font-size: 16px; line-height: 1.45; height: auto}
+.wb-leader h2, .wb-first h2 {margin: 0.3em 0 0.2em}
+.wb-first .wb-part {display: flow-root}
+</style>"""
 
 
 def first_view_html(state: LeaderState, release) -> str:
     """The page as the leader first sees it, before Voila's scripts have loaded: the header
     and the results table, no figure (cheap to make). The template shows it at once and hides
-    it when the widgets arrive (the same texts and numbers, interactive)."""
+    it when the widgets arrive; they draw the same header and table at the same place (the
+    row of controls is kept free), and add the figure, the comparison and the steps below."""
     lang = state.lang
-    return (f"{CSS}<div class='wb-app wb-first'>{header_html(state, release)}"
-            f"{heading(_t('h_results', lang))}{note(_t('wait', lang))}"
-            f"{results_table_html(state, release)}</div>")
+    # one block per widget, as the widgets lay them out (their margins do not collapse)
+    return (f"{CSS}{LEADER_CSS}<div class='wb-app wb-first'>"
+            f"<div class='wb-controls' aria-hidden='true'></div>"
+            f"<div class='wb-part'>{header_html(state, release)}</div>"
+            f"<div class='wb-part'>{heading(_t('h_results', lang))}"
+            f"{results_table_html(state, release)}</div>"
+            f"<div class='wb-part'>{note(_t('wait', lang))}</div></div>")
 
 
 def _under_voila() -> bool:
@@ -426,8 +459,8 @@ class LeaderApp:
         for w in (self.unit, self.against):
             w.style.description_width = "initial"
         # few widgets: every one costs the browser a model or three before the page shows
-        self.header, self.results, self.comparison, self.steps = (widgets.HTML()
-                                                                  for _ in range(4))
+        self.header, self.results, self.details, self.comparison, self.steps = (
+            widgets.HTML() for _ in range(5))
         self.handout_button = widgets.Button(layout=layout(width="auto"))
         self.handout_link = widgets.HTML()
         self.handout_button.layout.display = "" if _handouts_available() else "none"
@@ -436,16 +469,33 @@ class LeaderApp:
                              names="value")
         self.lang.observe(lambda c: self._set(self.state.with_lang(c["new"])), names="value")
         self.handout_button.on_click(lambda _b: self._handout())
+        controls = widgets.HBox([self.lang, self.unit], layout=layout(align_items="center"))
+        controls.add_class("wb-controls")
+        # the header and the table first, where the first view shows them; the rest below
         self.widget = widgets.VBox([
-            widgets.HBox([self.lang, self.unit]), self.header, self.results, self.against,
+            controls, self.header, self.results, self.details, self.against,
             self.comparison, self.steps,
             widgets.HBox([self.handout_button, self.handout_link]),
-        ], layout=layout(padding="0 0 2em 0"))
+        ])
         self.widget.add_class("wb-app")
+        self.widget.add_class("wb-leader")
         self._labels()
-        if defer and _after_this_cell(self.redraw):
-            self.redraw(skeleton=True)  # the page is up at once; the figures follow
+        self._drawn = False
+        if defer and _later(DRAW_AFTER, self._draw_once):
+            # the page is up at once (what the first view shows); the figure and the
+            # comparison are drawn when a browser shows the widgets (or a little later):
+            # drawing while the request is answered would keep the kernel from reporting
+            # idle, and the page from being sent, for seconds when many leaders come at once
+            self.redraw(skeleton=True)
+            self.results._view_count = 0
+            self.results.observe(lambda change: self._draw_once() if change["new"] else None,
+                                 names="_view_count")
         else:
+            self._draw_once()
+
+    def _draw_once(self) -> None:
+        if not self._drawn:
+            self._drawn = True
             self.redraw()
 
     def _labels(self) -> None:
@@ -463,7 +513,7 @@ class LeaderApp:
             self.unit.value = state.unit
             self.unit.description = _t("unit", lang)
             self.lang.value = lang
-            self.lang.description = _t("language", lang)
+            self.lang.tooltips = [_t("language", lang)] * 2  # the buttons name the languages
             self.handout_button.description = _t("handout", lang)
         finally:
             self._quiet = False
@@ -487,23 +537,25 @@ class LeaderApp:
         """Draw the state's unit; every number comes from the release.
 
         ``skeleton``: the header and the results table (the first view's content) without
-        the figure and the comparison, which follow at once.
+        the figure and the comparison, which follow (see :data:`DRAW_AFTER`).
         """
         state, release = self.state, self.release
         if state.unit not in state.allowed:  # cannot happen: with_unit checks; kept as a guard
             return
-        lang, min_n = state.lang, release.policy.min_n
+        lang = state.lang
         if not only_comparison:
             self.handout_link.value = ""
-            self.header.value = CSS + header_html(state, release) + reading_html(lang, min_n)
+            self.header.value = CSS + LEADER_CSS + header_html(state, release)
+            self.results.value = (heading(_t("h_results", lang))
+                                  + results_table_html(state, release))
             self.steps.value = steps_html(lang)
             compare = heading(_t("h_compare", lang))
             if skeleton:
-                self.results.value = (heading(_t("h_results", lang)) + note(_t("wait", lang))
-                                      + results_table_html(state, release) + compare)
+                self.details.value = note(_t("wait", lang)) + compare
                 self.comparison.value = note(_t("wait", lang))
                 return
-            self.results.value = results_html(state, release) + compare
+            self._drawn = True
+            self.details.value = figure_section(state, release) + compare
         self.comparison.value = comparison_section(state, release)
 
     def _handout(self) -> None:
@@ -526,9 +578,13 @@ class LeaderApp:
         self.handout_link.value = f"<div class='wb-downloads'>{''.join(links)}</div>"
 
 
-def _after_this_cell(task) -> bool:
-    """Run ``task`` on the kernel's event loop once the running cell is done; False outside
-    a Jupyter kernel (plain Python, tests), where the caller runs it itself."""
+#: Seconds after which a deferred page draws its figure even if no browser said it shows it.
+DRAW_AFTER = 4.0
+
+
+def _later(seconds: float, task) -> bool:
+    """Run ``task`` on the kernel's event loop after ``seconds``; False outside a Jupyter
+    kernel (plain Python, tests), where the caller runs it itself."""
     import asyncio
 
     try:
@@ -542,7 +598,7 @@ def _after_this_cell(task) -> bool:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         return False
-    loop.call_soon(task)
+    loop.call_later(seconds, task)
     return True
 
 
@@ -556,9 +612,11 @@ def prepare(source):
     from workbench.views import rows
 
     release = load_release(source)
-    lang = release.config.language
-    for wave in release.waves:  # every wave's factor table now, not while a leader waits
-        rows(release, release.hierarchy(wave).root, wave, "factor", lang)
+    for name in LEADER_TABLES:  # read now, not while a leader waits; the others never
+        release.tables[name]
+    # the last wave's factor table: links are made for it (another wave is cut on demand)
+    wave = release.waves[-1]
+    rows(release, release.hierarchy(wave).root, wave, "factor", release.config.language)
     import ipywidgets  # noqa: F401  (imported now, not while a leader waits)
 
     trim_memory()
