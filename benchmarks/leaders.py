@@ -134,6 +134,13 @@ class Server:
         found = re.search(r"^Release: (.+)$", self.log.read_text(), re.M)
         return Path(found.group(1))
 
+    def voila(self):
+        """The leader server's Voila process (psutil)."""
+        import psutil
+
+        return next(c for c in psutil.Process(self.process.pid).children()
+                    if f"--port={self.leader_port}" in " ".join(c.cmdline()))
+
     def kernels(self) -> list:
         """The leader server's kernel processes (psutil)."""
         import psutil
@@ -274,6 +281,7 @@ def _first_views(addresses: dict[str, str], expected: dict[str, list[str]],
             text = (body + rest).decode("utf-8", "replace")
             if "first_view" not in result:
                 result["error"] = "no first view in the page"
+                result["page"] = text
             elif "class='wb-refusal'" in text:
                 result["error"] = "refused"
             else:
@@ -319,8 +327,14 @@ def run(leaders: int = 30, pool_size: int | None = None, dataset: Path | None = 
             addresses = {u: f"{server.leader}?t={sign(secret, u, wave, expires)}"
                          for u in units}
             expected = _expected(server.release(), wave, units)
-            used = {k.pid for k in server.kernels()}
+            pool = server.kernels()
+            used = {k.pid for k in pool}
+            voila = server.voila()
+            spent = sum(voila.cpu_times()[:2])
+            spent_kernels = sum(sum(k.cpu_times()[:2]) for k in pool)
             timed = _first_views(addresses, expected, timeout)
+            server_cpu = sum(voila.cpu_times()[:2]) - spent
+            kernels_cpu = sum(sum(k.cpu_times()[:2]) for k in pool) - spent_kernels
             time.sleep(DRAWN_AFTER)  # each kernel draws its figure and comparison
             drawn = memory([k for k in server.kernels() if k.pid in used])
             pages = []
@@ -345,6 +359,7 @@ def run(leaders: int = 30, pool_size: int | None = None, dataset: Path | None = 
         "first_view_p95_s": round(percentile(first, 95), 2) if first else None,
         "first_view_max_s": round(max(first), 2) if first else None,
         "failed_requests": len(failed), "failures": list(failed.items())[:10],
+        "server_cpu_s": round(server_cpu, 2), "kernels_cpu_s": round(kernels_cpu, 2),
         "browser_pages": len(pages), "browser_first_view_shown": len(shown),
         "browser_first_view_p95_s": round(percentile(shown, 95), 2) if shown else None,
         "browser_widgets_shown": len([r for r in pages if "widgets" in r]),

@@ -1,4 +1,4 @@
-"""Voila with one more route: the handouts the analyst server's handouts page wrote.
+"""Voila for the workbench: one more route, and pages made without compiling templates again.
 
 ``python -m workbench.apps._voila ...`` takes Voila's own options plus
 ``--WorkbenchVoila.handouts_dir=DIR``. Files under ``DIR`` are then served at
@@ -6,6 +6,11 @@
 handout file types only, never a hidden file (a file still being written is hidden:
 ``.name.part``) and never anything outside ``DIR``. Voila's own ``/voila/files/`` route serves
 the notebooks' folder without asking for the token, so it is not used for handouts.
+
+Voila makes every page with a new nbconvert exporter, whose new Jinja environment parses and
+compiles the page's templates again: most of the server's time when thirty leaders come at
+once. :class:`WorkbenchVoila` gives those environments one bytecode cache, owned by the
+server and keyed by each template's source (a changed template is compiled again).
 """
 
 from __future__ import annotations
@@ -13,13 +18,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import jinja2
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 from traitlets import Unicode
+from voila import notebook_renderer
 from voila.app import Voila
+from voila.exporter import VoilaExporter
 
-__all__ = ["HANDOUTS_ROUTE", "HANDOUT_TYPES", "HandoutFileHandler", "WorkbenchVoila", "main"]
+__all__ = ["HANDOUTS_ROUTE", "HANDOUT_TYPES", "HandoutFileHandler", "TemplateCache",
+           "exporter_with", "WorkbenchVoila", "main"]
 
 #: Where the handouts are served, below the server's base URL.
 HANDOUTS_ROUTE = "workbench/handouts/"
@@ -70,11 +79,44 @@ class HandoutFileHandler(JupyterHandler, web.StaticFileHandler):
         return None
 
 
+class TemplateCache(jinja2.BytecodeCache):
+    """Compiled templates kept in memory for the server's life (a few dozen at most: the
+    template files of the workbench, lab and base templates)."""
+
+    def __init__(self):
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+def exporter_with(cache: jinja2.BytecodeCache) -> type[VoilaExporter]:
+    """Voila's exporter whose Jinja environment uses ``cache``."""
+
+    class CachedExporter(VoilaExporter):
+        def _create_environment(self):
+            environment = super()._create_environment()
+            environment.bytecode_cache = cache
+            return environment
+
+    return CachedExporter
+
+
 class WorkbenchVoila(Voila):
-    """Voila plus the handouts route (when ``handouts_dir`` is set)."""
+    """Voila plus the handouts route (when ``handouts_dir`` is set) and a template cache."""
 
     handouts_dir = Unicode("", config=True,
                            help="Folder whose handouts are served at /workbench/handouts/.")
+
+    def start(self):
+        # Voila's page renderer makes its exporter by this module-level name
+        notebook_renderer.VoilaExporter = exporter_with(TemplateCache())
+        return super().start()
 
     def init_handlers(self) -> list:
         handlers = super().init_handlers()

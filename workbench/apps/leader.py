@@ -160,10 +160,15 @@ def _t(key: str, lang: str, **fields) -> str:
 
 def allowed_units(release, grant: Grant) -> tuple[str, ...]:
     """The granted unit and its published subunits (depth first), in the grant's wave."""
+    from workbench.views import published_units
+
+    if grant.wave not in release.waves:
+        return ()
     hierarchy = release.hierarchy(grant.wave)
     if grant.unit not in hierarchy:
         return ()
-    return tuple(u for u in hierarchy.subtree(grant.unit) if release.published(u, grant.wave))
+    shown = published_units(release, grant.wave)
+    return tuple(u for u in hierarchy.subtree(grant.unit) if u in shown)
 
 
 @dataclass(frozen=True)
@@ -609,7 +614,7 @@ def prepare(source):
     kernels) or a dataset folder (JupyterLab, tests). Nothing here draws: matplotlib is
     imported when the first figure is. Returns the :class:`workbench.release.Release`.
     """
-    from workbench.views import rows
+    from workbench.views import published_units, rows
 
     release = load_release(source)
     for name in LEADER_TABLES:  # read now, not while a leader waits; the others never
@@ -617,6 +622,8 @@ def prepare(source):
     # the last wave's factor table: links are made for it (another wave is cut on demand)
     wave = release.waves[-1]
     rows(release, release.hierarchy(wave).root, wave, "factor", release.config.language)
+    for each in release.waves:  # which units a link may name, in every wave
+        published_units(release, each)
     import ipywidgets  # noqa: F401  (imported now, not while a leader waits)
 
     trim_memory()
@@ -624,9 +631,10 @@ def prepare(source):
 
 
 def _known(release):
+    from workbench.views import published_units
+
     def known(unit: str, wave: str) -> bool:
-        return (wave in release.waves and unit in release.hierarchy(wave)
-                and release.published(unit, wave))
+        return wave in release.waves and unit in published_units(release, wave)
     return known
 
 

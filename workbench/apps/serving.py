@@ -50,6 +50,9 @@ TOKEN_ENV = "WORKBENCH_TOKEN"
 HANDOUTS_ENV = "WORKBENCH_HANDOUTS"
 HANDOUTS_URL_ENV = "WORKBENCH_HANDOUTS_URL"
 CULL_IDLE = 900
+#: Seconds Voila waits for a cell's last outputs after the kernel has answered (nbclient's
+#: default, 4, drops the page's widgets when many pages are made at once on a busy machine).
+IOPUB_TIMEOUT = 60
 #: Seconds before the leader server starts a new kernel for one that was used: when many
 #: leaders come at once, their pages go out first, then the pool fills again.
 FILL_DELAY = 5
@@ -78,7 +81,7 @@ def notebooks_dir() -> Path:
 
 def _common(host: str) -> list[str]:
     return ["--no-browser", f"--Voila.ip={host}", f"--template={TEMPLATE}", "--strip_sources=True",
-            "--show_tracebacks=False",
+            "--show_tracebacks=False", f"--VoilaExecutor.iopub_timeout={IOPUB_TIMEOUT}",
             f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE}",
             "--MappingKernelManager.cull_interval=60"]
 

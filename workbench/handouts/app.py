@@ -96,7 +96,9 @@ class HandoutChoice:
 def unit_reason(release, unit: str, wave: str) -> str:
     """"" when the unit is published in ``wave`` (it gets a handout); otherwise the release's
     reason for hiding it (``min_n``, ``complement``, ``no_answers``)."""
-    if release.published(unit, wave):
+    from workbench.views import published_units
+
+    if unit in published_units(release, wave):
         return ""
     rows = release.cut("factors", unit, wave)
     reasons = [r for r in rows["reason"].astype(str) if r] if len(rows) else []
