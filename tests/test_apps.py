@@ -142,12 +142,20 @@ def test_background_variable_only_where_allowed(uni):
 def test_background_note_says_why(uni):
     nb, en = background_note(uni, "nb"), background_note(uni, "en")
     assert uni.policy.background_levels == (0,)
-    assert "vises bare for den øverste enheten" in nb and "privacy.background_levels" in nb
+    assert nb.startswith("Bakgrunnsgrupper (Kjønn, Stilling, Stillingsprosent) vises bare for "
+                         "den øverste enheten")
+    assert "privacy: background_levels: [0]" in nb and "privacy: background_levels: [0]" in en
     assert "shown only for the top unit" in en and "Kjønn" in nb and "Gender" in en
+    from dataclasses import replace
+
+    deeper = replace(uni, config=replace(uni.config, background_levels=(1,)))
+    assert "bare for enhetene på nivå 1 i hierarkiet (0 er den øverste enheten)" in \
+        background_note(deeper, "nb")
+    assert "[1]." in background_note(deeper, "en")
     app = ExplorerApp(uni)
     assert not app.by.disabled and app.by_hint.value == ""
     app.units.value = "NV"
-    assert app.by.disabled and "privacy.background_levels" in app.by_hint.value
+    assert app.by.disabled and "background_levels" in app.by_hint.value
     app.lang.value = "en"
     assert "shown only for the top unit" in app.by_hint.value
 

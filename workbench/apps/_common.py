@@ -254,14 +254,15 @@ _TEXTS = {
     "d": ("Effekt (d)", "Effect (d)"),
     "verdict": ("Vurdering", "Verdict"),
     "by_levels": (
-        "Bakgrunnsgrupper ({variables}) vises bare for {units} (nivå {levels} i hierarkiet, "
-        "satt i survey.yaml under privacy.background_levels), slik at ingen kan regne seg "
-        "fram til svarene til en liten gruppe.",
-        "Background groups ({variables}) are shown only for {units} (level {levels} of the "
-        "hierarchy, set in survey.yaml under privacy.background_levels), so that nobody can "
-        "work out what a small group answered."),
+        "Bakgrunnsgrupper ({variables}) vises bare for {units}, slik at ingen kan regne seg "
+        "fram til svarene til en liten gruppe. Nivåene står i survey.yaml: privacy: "
+        "background_levels: [{levels}].",
+        "Background groups ({variables}) are shown only for {units}, so that nobody can work "
+        "out what a small group answered. The levels are set in survey.yaml: privacy: "
+        "background_levels: [{levels}]."),
     "top_unit": ("den øverste enheten", "the top unit"),
-    "units_at": ("enhetene på nivå {levels}", "the units at level {levels}"),
+    "units_at": ("enhetene på nivå {levels} i hierarkiet (0 er den øverste enheten)",
+                 "the units at level {levels} of the hierarchy (0 is the top unit)"),
 }
 
 
