@@ -171,17 +171,21 @@ def municipality():
     return load_survey(SAMPLES / "municipality")
 
 
-@pytest.fixture(scope="session")
-def university_release(university):
-    """The release of the university sample, built once for the whole run (in memory)."""
-    from workbench.release import build_release
-
-    return build_release(university)
+# --- releases (the apps read these) ---------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
-def municipality_release(municipality):
-    """The release of the municipality sample, built once for the whole run (in memory)."""
-    from workbench.release import build_release
+def university_release():
+    """The university sample's release, built once per run (or reused when fresh in
+    ``data_samples/university/.workbench/release``)."""
+    from workbench.release import open_release
 
-    return build_release(municipality)
+    return open_release(SAMPLES / "university")
+
+
+@pytest.fixture(scope="session")
+def municipality_release():
+    """The municipality sample's release, built once per run (or reused when fresh)."""
+    from workbench.release import open_release
+
+    return open_release(SAMPLES / "municipality")

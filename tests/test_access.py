@@ -142,25 +142,45 @@ def test_secret_is_made_owner_only(tmp_path):
 def test_secret_path(tmp_path, monkeypatch):
     monkeypatch.delenv(access.SECRET_ENV, raising=False)
     assert access.secret_path(tmp_path) == tmp_path / ".workbench" / "secret"
+    # a dataset's own release shares the dataset's secret; another release keeps one beside
+    # it, never inside (a release folder is replaced whole when it is built again)
+    own = tmp_path / ".workbench" / "release"
+    own.mkdir(parents=True)
+    (own / "manifest.json").write_text('{"format": 1}')
+    assert access.secret_path(own) == tmp_path / ".workbench" / "secret"
+    other = tmp_path / "out" / "rel"
+    other.mkdir(parents=True)
+    (other / "manifest.json").write_text('{"format": 1}')
+    assert access.secret_path(other) == tmp_path / "out" / ".workbench" / "secret"
     monkeypatch.setenv(access.SECRET_ENV, str(tmp_path / "s"))
     assert access.secret_path(tmp_path) == tmp_path / "s"
     assert access.secret_path(tmp_path, tmp_path / "e") == tmp_path / "e"
 
 
-def test_links_only_for_published_units(municipality):
-    table = links_table(municipality, SECRET, "http://127.0.0.1:8867/", now=NOW, days=30)
+def test_links_only_for_published_units(municipality_release):
+    release = municipality_release
+    table = links_table(release, SECRET, "http://127.0.0.1:8867/", now=NOW, days=30)
     assert list(table.columns) == ["unit_id", "unit_name", "wave", "url"]
-    published = stats_table(municipality, wave="2023")
+    published = stats_table(release, wave="2023")
     hidden = published.groupby("unit_id")["suppressed"].all()
     assert set(table["unit_id"]) == set(hidden.index[~hidden])
     assert hidden.any(), "the sample should have units under min_n"
-    small = published[published["answers"] < municipality.config.min_n]["unit_id"]
-    assert not set(small) & set(table["unit_id"])
+    # a unit without a single published cell gets no link, whatever hid it
+    assert not set(hidden.index[hidden]) & set(table["unit_id"])
+    assert table["unit_id"].tolist() == [u for u in release.hierarchy("2023").ids
+                                         if u in set(table["unit_id"])]
+    names = release.hierarchy("2023")
+    assert table["unit_name"].tolist() == [names.name(u) for u in table["unit_id"]]
     for _, row in table.iterrows():
         assert row["url"].startswith("http://127.0.0.1:8867/?t=")
         grant = verify(token_from_query(row["url"].split("?", 1)[1]), SECRET, now=NOW)
         assert (grant.unit, grant.wave) == (row["unit_id"], "2023")
         assert grant.expires == int(NOW + 30 * 86400)
+    # the same from the release folder, in English
+    again = links_table(release.path, SECRET, "http://127.0.0.1:8867/", now=NOW, days=30,
+                        lang="en")
+    assert again["unit_id"].tolist() == table["unit_id"].tolist()
+    assert again["unit_name"].tolist() == [names.name(u, "en") for u in table["unit_id"]]
 
 
 def test_links_command(tmp_path, capsys):

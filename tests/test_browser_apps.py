@@ -8,6 +8,7 @@ Screenshots go to ``artifacts/`` (look at them).
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
 import time
@@ -16,11 +17,12 @@ import uuid
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
+import numpy as np
+import pandas as pd
 import pytest
 from conftest import ARTIFACTS, SAMPLES, ServeProcesses
 
 from workbench.access import load_secret, sign
-from workbench.apps._common import Published
 from workbench.apps.explorer import unit_label
 from workbench.compare import compare
 from workbench.i18n import number
@@ -49,6 +51,12 @@ def served(tmp_path_factory):
 @pytest.fixture(scope="module")
 def secret(served):
     return load_secret(served.secret)
+
+
+@pytest.fixture(scope="module")
+def university(university_release):
+    """What the pages must show: the university sample's release."""
+    return university_release
 
 
 def link(served, secret, unit=UNIT, wave="2021", seconds=3600) -> str:
@@ -140,15 +148,33 @@ def test_explorer(served, browser, university):
         assert number(mean, "nb") in body_text(page)
     screenshot(page, "explorer-by-gender.png")
     page.locator(".wb-downloads a:has-text('Excel')").wait_for(timeout=30_000)
+    # a bokmål download opens in Norwegian Excel: semicolons and decimal commas
+    href = page.locator(".wb-downloads a:has-text('CSV')").get_attribute("href")
+    csv = base64.b64decode(href.split(",", 1)[1]).decode("utf-8-sig")
+    assert csv.splitlines()[0].startswith("wave;unit_id;unit_name;level;key")
+    back = pd.read_csv(io.StringIO(csv), sep=";", decimal=",")
+    np.testing.assert_allclose(back["mean"].to_numpy(dtype=float),
+                               by_gender["mean"].to_numpy(dtype=float))
     choose(page, "Bakgrunn", "(ingen)")
     page.locator("h3:has-text('Faktoroversikt')").first.wait_for(timeout=30_000)
 
-    # pick a unit by searching for its name
-    page.get_by_placeholder("navn eller kode").fill("fysikk")
-    label = option(unit_label(Published(university), UNIT, "2021", "nb", flat=True))
+    # a search that finds nothing says so; the page keeps its unit
+    search = page.get_by_placeholder("navn eller kode")
+    search.fill("qqqq")
+    page.get_by_text("Ingen enhet passer til «qqqq» i runde 2021").wait_for(timeout=30_000)
+    assert page.locator(".widget-select option").count() == 0
+    assert "Eksempeluniversitetet" in page.inner_text(".wb-app h2")
+
+    # pick a unit by searching for its name: only matches are listed, none of them clipped
+    search.fill("fysikk")
+    label = option(unit_label(university, UNIT, "2021", "nb", flat=True))
     select = page.locator(".widget-select select").first
     page.wait_for_function("n => [...document.querySelectorAll('.widget-select option')]"
                            ".some(o => o.textContent === n)", arg=label, timeout=30_000)
+    listed = page.eval_on_selector_all(".widget-select option", "os => os.map(o => o.value)")
+    assert len(listed) == 8 and page.get_by_text("8 enheter passer til «fysikk».").is_visible()
+    clipped = select.evaluate("s => s.scrollWidth > s.clientWidth + 1")
+    assert not clipped, "a unit's name is cut off in the list"
     select.select_option(label=label)
     page.locator("h2:has-text('Institutt for fysikk')").wait_for(timeout=30_000)
     second = wait_changed(page, first)
@@ -159,6 +185,9 @@ def test_explorer(served, browser, university):
     assert "115 svar av 161 inviterte" in text
     svg = base64.b64decode(second[0].split(",", 1)[1]).decode()
     assert "Fakultet for naturvitenskap" in svg  # the parent's lighter bar is in the legend
+    # below the top unit the background selector is off, and says why
+    assert page.locator(".widget-dropdown:has(label:text-is('Bakgrunn')) select").is_disabled()
+    assert "vises bare for den øverste enheten" in text
     screenshot(page, "explorer-overview-unit.png")
 
     # distribution per factor and item: the item chart follows the factor
@@ -213,19 +242,51 @@ def test_analyst_server_needs_the_token(served, browser):
 # leader page (signed links)
 
 
+#: Collects the page's layout shifts (the browser's own measure, as in Core Web Vitals).
+LAYOUT_SHIFTS = """
+window.__shifts = [];
+new PerformanceObserver(list => { for (const e of list.getEntries()) {
+  window.__shifts.push({value: e.value, sources: (e.sources || []).map(s => [
+    s.node ? String(s.node.className || s.node.nodeName) : '', s.previousRect.y,
+    s.currentRect.y])}); } }).observe({type: 'layout-shift', buffered: true});
+"""
+
+
+def places(page, root: str) -> list[int]:
+    """Screen positions (top, px) of the title and the results table's rows under ``root``."""
+    return page.evaluate(
+        "root => { const r = document.querySelector(root); if (!r) return [];"
+        " const t = [r.querySelector('h2'), ...r.querySelector('table').querySelectorAll('tr')];"
+        " return t.map(e => Math.round(e.getBoundingClientRect().top)); }", root)
+
+
 def test_leader_page_with_a_valid_link(served, secret, browser, university):
     address = link(served, secret)
     token = address.split("?t=")[1]
     start = time.perf_counter()
-    page, outside = open_page(browser, address)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.add_init_script(LAYOUT_SHIFTS)
+    outside: list[str] = []
+    page.route("**/*", lambda r: r.continue_() if LOCAL.match(r.request.url)
+               else (outside.append(r.request.url), r.abort()))
+    page.goto(address, wait_until="domcontentloaded", timeout=120_000)
     page.locator(".wb-first-view td").first.wait_for(timeout=60_000)
     first = time.perf_counter() - start
+    before = places(page, ".wb-first")
+    screenshot(page, "leader-first-view.png")
     page.locator(LEADER_TITLE).wait_for(timeout=60_000)
     seconds = time.perf_counter() - start
     assert not page.locator(".wb-first-view").is_visible()  # the widgets took its place
-    page.locator("img.wb-figure").wait_for(timeout=30_000)  # drawn right after the header
+    page.locator("img.wb-figure").wait_for(timeout=30_000)  # drawn below the table
     print(f"leader page: first view after {first:.2f} s, widgets after {seconds:.2f} s, "
           f"figure after {time.perf_counter() - start:.2f} s")
+    # nothing the leader reads moves when the widgets and the figure arrive
+    after = places(page, ".wb-leader")
+    assert len(before) == len(after) == 19  # the title and the 18 rows (header, 17 factors)
+    assert max(abs(a - b) for a, b in zip(before, after)) <= 2, (before, after)
+    shifts = page.evaluate("window.__shifts")
+    assert sum(s["value"] for s in shifts) < 0.01, shifts
+    assert page.evaluate("window.scrollY") == 0
     text = body_text(page)
     for mean in stats_table(university, wave="2021", unit=UNIT)["mean"]:
         assert number(mean, "nb") in text
@@ -236,14 +297,6 @@ def test_leader_page_with_a_valid_link(served, secret, browser, university):
     for step in ("Analysekrysset", "Framtidsbildet", "Prioriteringsmatrisen", "Handlingsplanen"):
         assert step in text
     screenshot(page, "leader-valid.png")
-
-    # the workshop handout of this unit, made on request
-    page.get_by_text("Lag utdelingsark for arbeidsmøtet").click()
-    handout = page.locator(".wb-downloads a:has-text('HTML')")
-    handout.wait_for(timeout=90_000)
-    html = base64.b64decode(handout.get_attribute("href").split(",", 1)[1]).decode("utf-8")
-    assert "Institutt for fysikk" in html and hierarchy.name(SIBLING) not in html
-    assert not RESPONDENT_ID.search(html)
 
     # a subunit of the grant
     child = hierarchy.children(UNIT)[0]
@@ -264,6 +317,54 @@ def test_leader_page_with_a_valid_link(served, secret, browser, university):
     screenshot(page, "leader-child-en.png")
     no_respondent_rows(page, token)
     assert outside == [], f"requests to other hosts: {outside}"
+
+    # the workshop handout of this unit, made on request
+    page.get_by_text("Make the workshop handout").click()
+    handout = page.locator(".wb-downloads a:has-text('HTML')")
+    handout.wait_for(timeout=90_000)
+    html = base64.b64decode(handout.get_attribute("href").split(",", 1)[1]).decode("utf-8")
+    assert hierarchy.name(child, "en") in html and hierarchy.name(SIBLING, "en") not in html
+    assert not RESPONDENT_ID.search(html)
+
+    page.close()
+
+
+def test_leader_page_keeps_the_readers_place(served, secret, browser):
+    """A leader who scrolled the first view still reads the same rows when the widgets
+    arrive (the page scrolls in another element then)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 500})
+    page.goto(link(served, secret), wait_until="domcontentloaded", timeout=120_000)
+    page.locator(".wb-first-view td").first.wait_for(timeout=60_000)
+    page.evaluate("() => { const c = document.getElementById('rendered_cells');"
+                  " const e = c && c.scrollHeight > c.clientHeight ? c :"
+                  " document.scrollingElement; e.scrollTop = 300; }")
+    time.sleep(0.3)
+    before = places(page, ".wb-first")
+    assert before[0] < -200  # the title is out of sight: the reader is down in the table
+    page.locator("img.wb-figure").wait_for(timeout=90_000)
+    time.sleep(0.5)
+    after = places(page, ".wb-leader")
+    assert max(abs(a - b) for a, b in zip(before, after)) <= 3, (before, after)
+    page.close()
+
+
+def test_geoscience_leader_page(served, secret, browser, university):
+    """Institutt for geovitenskap (51 answers), wholly hidden before the joint release."""
+    page, outside = open_page(browser, link(served, secret, unit="NV-GEO"))
+    page.locator(".widget-html h2:has-text('Resultater for Institutt for geovitenskap')"
+                 ).wait_for(timeout=90_000)
+    page.locator("img.wb-figure").wait_for(timeout=60_000)
+    text = body_text(page)
+    rows = stats_table(university, wave="2021", unit="NV-GEO")
+    assert (~rows["suppressed"]).sum() >= 1
+    for _, row in rows.iterrows():
+        if row["suppressed"]:
+            assert row["reason"] in ("min_n", "complement")
+        else:
+            assert number(row["mean"], "nb") in text
+    assert "skjult (vern av en liten gruppe)" in text or "skjult (færre enn 5 svar)" in text
+    screenshot(page, "leader-NV-GEO.png")
+    assert outside == []
     page.close()
 
 
@@ -432,4 +533,89 @@ def test_forged_widget_message_gets_nothing(served, secret, browser, university)
         forger.close()
     assert sibling not in body_text(page)
     no_respondent_rows(page, *[u.split("?t=")[-1] for u in sockets])
+    page.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# the analyst server's other pages: the index, the handouts page and its files
+
+
+def test_analyst_index_works_offline(served, browser):
+    page, outside = open_page(browser, served.analyst(""))
+    page.get_by_text("explorer.ipynb").wait_for(timeout=60_000)
+    screenshot(page, "analyst-index.png")
+    assert outside == [], f"requests to other hosts: {outside}"
+    page.close()
+    # the page as served links nothing outside this machine (Voila's own page links
+    # font-awesome on a CDN)
+    with urllib.request.urlopen(served.analyst(""), timeout=60) as answer:
+        html = answer.read().decode("utf-8")
+    assert "https://" not in html and "font-awesome" not in html
+
+
+def handouts_folder():
+    from workbench.access import workbench_folder
+
+    return workbench_folder(SAMPLES / "university") / "handouts"
+
+
+def test_handouts_route_serves_that_folder_only(served, browser):
+    folder = handouts_folder()
+    (folder / "TEST-UNIT").mkdir(parents=True, exist_ok=True)
+    made = folder / "TEST-UNIT" / "handout-2021-nb.html"
+    made.write_text("<p>handout</p>", encoding="utf-8")
+    (folder / "TEST-UNIT" / ".handout-2021-nb.pdf.part").write_bytes(b"%PDF half")
+    (folder / "TEST-UNIT" / "notes.txt").write_text("not a handout", encoding="utf-8")
+    try:
+        page, _ = open_page(browser, served.analyst(""))  # logs in: the token's cookie
+        base = served.url + "workbench/handouts/TEST-UNIT/"
+        answer = page.request.get(base + "handout-2021-nb.html")
+        assert answer.status == 200 and answer.text() == "<p>handout</p>"
+        assert answer.headers["content-type"].startswith("text/html")
+        for name in (".handout-2021-nb.pdf.part", "notes.txt", "../../survey.yaml",
+                     "%2e%2e/%2e%2e/survey.yaml"):
+            assert page.request.get(base + name).status == 404, name
+        page.close()
+        # without the token's cookie: the login page, not the file
+        fresh = browser.new_context()
+        answer = fresh.request.get(base + "handout-2021-nb.html", max_redirects=0)
+        assert answer.status == 302 and "/login" in answer.headers["location"]
+        fresh.close()
+    finally:
+        for path in sorted((folder / "TEST-UNIT").iterdir()):
+            path.unlink()
+        (folder / "TEST-UNIT").rmdir()
+
+
+def test_handouts_page_links_open_the_files(served, browser, university):
+    page, outside = open_page(browser, served.analyst("voila/render/handouts.ipynb"))
+    units = page.locator(".widget-dropdown select").first
+    units.wait_for(timeout=120_000)
+    labels = units.evaluate("s => [...s.options].map(o => o.textContent)")
+    assert len(labels) == len(university.hierarchy("2021"))
+    assert any(option("ingen rapport (færre enn 5 svar)") in label for label in labels)
+    assert not any("for få svar" in label for label in labels)
+    label = next(label for label in labels if label.strip("\u2003").startswith(
+        option("Institutt for fysikk")))
+    units.select_option(label=label)
+    page.get_by_text("Lag utdelingsark / Make the handout").click()
+    page.locator(".wb-handout-links a").first.wait_for(timeout=240_000)
+    screenshot(page, "handouts-page.png")
+    links = page.eval_on_selector_all(".wb-handout-links a", "els => els.map(e => e.href)")
+    assert [urlsplit(u).path for u in links] == [
+        "/workbench/handouts/NV-FYS/handout-2021-nb.html",
+        "/workbench/handouts/NV-FYS/handout-2021-nb.pdf"]
+    html = page.request.get(links[0])
+    assert html.status == 200 and "Institutt for fysikk" in html.text()
+    assert university.hierarchy("2021").name(SIBLING) not in html.text()
+    pdf = page.request.get(links[1])
+    assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
+    # and a click opens it (a new tab with the handout, not a 404)
+    with page.context.expect_page() as opened:
+        page.locator(".wb-handout-links a").first.click()
+    tab = opened.value
+    tab.wait_for_load_state()
+    assert "Institutt for fysikk" in tab.content() and "404" not in tab.title()
+    tab.close()
+    assert outside == [], f"requests to other hosts: {outside}"
     page.close()

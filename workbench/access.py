@@ -40,6 +40,7 @@ import pandas as pd
 from workbench.errors import UsageError, WorkbenchError
 
 __all__ = ["SECRET_ENV", "QUERY_KEY", "REASONS", "Grant", "Refused", "secret_path",
+           "workbench_folder",
            "ensure_secret", "load_secret", "sign", "verify", "token_from_query", "leader_url",
            "published_units", "links_table"]
 
@@ -78,14 +79,33 @@ class Refused(WorkbenchError):
 
 def secret_path(dataset: str | Path | None = None, explicit: str | Path | None = None) -> Path:
     """Where the secret lives: ``explicit``, else ``$WORKBENCH_SECRET_FILE``, else
-    ``<dataset>/.workbench/secret``."""
+    ``<dataset>/.workbench/secret``.
+
+    ``dataset`` may also be a release folder: the dataset's own release
+    (``<dataset>/.workbench/release``) shares the dataset's secret, and another release folder
+    keeps it in a ``.workbench`` folder beside it (never inside the release, which is
+    replaced whole when it is built again).
+    """
     if explicit:
         return Path(explicit)
     if os.environ.get(SECRET_ENV):
         return Path(os.environ[SECRET_ENV])
     if dataset is None:
         raise UsageError(f"no secret file: give the dataset folder or set {SECRET_ENV}")
-    return Path(dataset) / ".workbench" / "secret"
+    return workbench_folder(dataset) / "secret"
+
+
+def workbench_folder(path: str | Path) -> Path:
+    """The ``.workbench`` folder that belongs to a dataset or a release folder.
+
+    A dataset's is ``DATASET/.workbench``; its own release (``DATASET/.workbench/release``)
+    belongs to the same one; another release folder has one beside it.
+    """
+    folder = Path(path)
+    if (folder / "manifest.json").is_file() and not (folder / "survey.yaml").is_file():
+        return folder.parent if folder.parent.name == ".workbench" else \
+            folder.parent / ".workbench"
+    return folder / ".workbench"
 
 
 def _check_private(path: Path) -> None:
@@ -242,7 +262,7 @@ def published_units(table: pd.DataFrame) -> list[str]:
     return [u for u in order if u in keep]
 
 
-def links_table(survey, secret: bytes, base_url: str, wave: str | None = None,
+def links_table(release, secret: bytes, base_url: str, wave: str | None = None,
                 days: float = 60, now: float | None = None, lang: str | None = None
                 ) -> pd.DataFrame:
     """One signed link per unit published in ``wave`` (default: the last wave).
@@ -250,21 +270,30 @@ def links_table(survey, secret: bytes, base_url: str, wave: str | None = None,
     Units the privacy rules hide (fewer than ``min_n`` answers, or hidden by the complement
     rule) get no link: their page would show nothing.
 
+    Parameters
+    ----------
+    release
+        A :class:`workbench.release.Release` (or a dataset or release folder).
+
     Returns
     -------
     DataFrame
         ``unit_id, unit_name, wave, url``, in the order of ``units.csv``.
     """
-    from workbench.stats import check_wave, stats_table
+    from workbench.release import Release, open_release
+    from workbench.stats import check_wave
 
+    if not isinstance(release, Release):
+        release = open_release(release)
     if days <= 0:
         raise UsageError(f"--days must be positive, got {days}")
-    label = survey.waves[-1] if wave is None else check_wave(survey, wave)[0]
-    lang = lang or survey.config.language
-    table = stats_table(survey, wave=label, lang=lang)
+    label = release.waves[-1] if wave is None else check_wave(release, wave)[0]
+    lang = lang or release.config.language
+    factors = release.tables["factors"]
+    table = factors.loc[factors["wave"].astype(str) == label, ["unit_id", "suppressed"]]
+    hierarchy = release.hierarchy(label)
     expires = int((time.time() if now is None else now) + days * 86400)
-    names = table.drop_duplicates("unit_id").set_index("unit_id")["unit_name"]
-    rows = [{"unit_id": unit, "unit_name": names[unit], "wave": label,
+    rows = [{"unit_id": unit, "unit_name": hierarchy.name(unit, lang), "wave": label,
              "url": leader_url(base_url, sign(secret, unit, label, expires))}
             for unit in published_units(table)]
     return pd.DataFrame(rows, columns=["unit_id", "unit_name", "wave", "url"])

@@ -48,10 +48,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats as st
-from statsmodels.stats.multitest import multipletests
 
-from workbench.aggregate import fpc_factor
 from workbench.errors import UsageError
 from workbench.org import Hierarchy
 
@@ -99,6 +96,10 @@ def welch_test(mean1, sd1, n1, mean2, sd2, n2, invited1=np.nan,
         0 (both sides a census, or no spread at all) p is 0 for a non-zero difference and 1
         for none.
     """
+    from scipy import stats as st
+
+    from workbench.aggregate import fpc_factor
+
     m1, s1, k1, m2, s2, k2 = np.broadcast_arrays(
         *(np.atleast_1d(np.asarray(x, dtype="float64")) for x in (mean1, sd1, n1, mean2, sd2,
                                                                    n2)))
@@ -141,6 +142,10 @@ def one_sample_test(mean, sd, n, mu, invited=np.nan) -> pd.DataFrame:
         ``diff, se, df, t, p, d``: diff = mean - mu, se = sd/sqrt(n) x fpc, df = n - 1,
         two-sided p from Student's t, d = diff/sd (the group's own sd).
     """
+    from scipy import stats as st
+
+    from workbench.aggregate import fpc_factor
+
     m, s, k, mu = np.broadcast_arrays(
         *(np.atleast_1d(np.asarray(x, dtype="float64")) for x in (mean, sd, n, mu)))
     f = fpc_factor(k, np.broadcast_to(np.asarray(invited, dtype="float64"), k.shape))
@@ -182,8 +187,12 @@ def adjust_pvalues(p, method: str = "holm") -> np.ndarray:
     done = np.isfinite(values)
     if method == "none" or not done.any():
         return values
-    values[done] = _holm(values[done]) if method == "holm" else \
-        multipletests(values[done], method=method)[1]
+    if method == "holm":
+        values[done] = _holm(values[done])
+    else:
+        from statsmodels.stats.multitest import multipletests
+
+        values[done] = multipletests(values[done], method=method)[1]
     return values
 
 
@@ -328,7 +337,8 @@ COMPARE_REASONS = ("unit_suppressed", "parent_suppressed", "no_rest", "previous_
 
 _RAW_COLUMNS = ("wave", "unit_id", "against", "level", "key", "mean", "other_mean", "n",
                 "other_n", "invited", "other_invited", "other_id", "other_wave", "sd",
-                "other_sd", "diff", "se", "df", "t", "p", "d", "suppressed", "reason")
+                "other_sd", "diff", "se", "df", "t", "p", "d", "ci_low", "ci_high", "suppressed",
+                "reason")
 
 
 def _sums(n, mean, sd) -> tuple[np.ndarray, np.ndarray]:
@@ -451,9 +461,17 @@ def _tests(frame: pd.DataFrame, one_sample: np.ndarray | None = None) -> pd.Data
 
 
 def _assemble(frame: pd.DataFrame, reason: np.ndarray, one_sample=None) -> pd.DataFrame:
+    from scipy import stats as st
+
     test = _tests(frame, one_sample)
+    # the 95% interval of the difference goes into the table, so that showing a comparison
+    # needs no statistics library (a leader's kernel shows the release, it tests nothing)
+    with np.errstate(invalid="ignore"):
+        half = st.t.ppf(0.975, test["df"].to_numpy(dtype="float64")) * \
+            test["se"].to_numpy(dtype="float64")
+    test["ci_low"], test["ci_high"] = test["diff"] - half, test["diff"] + half
     hide = reason != ""
-    for column in ("diff", "se", "df", "t", "p", "d"):
+    for column in ("diff", "se", "df", "t", "p", "d", "ci_low", "ci_high"):
         values = test[column].to_numpy(dtype="float64").copy()
         values[hide] = np.nan
         frame[column] = values
@@ -490,8 +508,9 @@ def comparison_table(tables: Mapping[str, pd.DataFrame], config, level: str = "f
     -------
     DataFrame
         ``wave, unit_id, against, level, key, mean, other_mean, n, other_n, invited,
-        other_invited, other_id, other_wave, sd, other_sd, diff, se, df, t, p, d, suppressed,
-        reason`` (see :func:`compare`; ``reason`` one of :data:`COMPARE_REASONS`).
+        other_invited, other_id, other_wave, sd, other_sd, diff, se, df, t, p, d, ci_low,
+        ci_high, suppressed, reason`` (see :func:`compare`; ``ci_low .. ci_high`` = diff +-
+        t(0.975, df) x se; ``reason`` one of :data:`COMPARE_REASONS`).
     """
     name = {"factor": "factors", "item": "items"}[level]
     stats = tables[name]
@@ -769,11 +788,14 @@ def _finish(release, table: pd.DataFrame, against: str, method: str, threshold: 
     """Adjust, bound and word the raw tests of one comparison."""
     table["p_adj"] = adjust_pvalues(table["p"].to_numpy(dtype="float64"), method)
     table["adjust"] = method
-    with np.errstate(invalid="ignore"):
-        half = st.t.ppf(0.975, table["df"].to_numpy(dtype="float64")) * \
-            table["se"].to_numpy(dtype="float64")
-    table["ci_low"] = table["diff"] - half
-    table["ci_high"] = table["diff"] + half
+    if not {"ci_low", "ci_high"} <= set(table.columns):  # a release written before they were
+        from scipy import stats as st
+
+        with np.errstate(invalid="ignore"):
+            half = st.t.ppf(0.975, table["df"].to_numpy(dtype="float64")) * \
+                table["se"].to_numpy(dtype="float64")
+        table["ci_low"] = table["diff"] - half
+        table["ci_high"] = table["diff"] + half
     se = table["se"].to_numpy(dtype="float64")
     df = table["df"].to_numpy(dtype="float64")
     found = classify(table["diff"].to_numpy(dtype="float64"),

@@ -638,23 +638,24 @@ class Release:
 
     # -- slicing ---------------------------------------------------------------------------
 
-    def _split(self, name: str) -> dict[tuple[str, str], pd.DataFrame]:
+    def _split(self, name: str) -> dict[tuple[str, str], np.ndarray]:
+        # row positions, not frames: a thousand small DataFrames would hold megabytes
         def split():
             frame = self.tables.get(name)
             if frame is None or frame.empty:
                 return {}
-            return {(str(w), str(u)): rows for (w, u), rows in
-                    frame.groupby([frame["wave"].astype(str), frame["unit_id"].astype(str)],
-                                  sort=False)}
+            groups = frame.groupby([frame["wave"].astype(str), frame["unit_id"].astype(str)],
+                                   sort=False).indices
+            return {(str(w), str(u)): rows for (w, u), rows in groups.items()}
         return self.memo(("split", name), split)
 
     def cut(self, name: str, unit: str, wave: str) -> pd.DataFrame:
         """The rows of table ``name`` for one unit in one wave (empty when there are none)."""
-        part = self._split(name).get((str(wave), str(unit)))
-        if part is None:
-            frame = self.tables.get(name)
-            return pd.DataFrame() if frame is None else frame.iloc[0:0]
-        return part
+        rows = self._split(name).get((str(wave), str(unit)))
+        frame = self.tables.get(name)
+        if frame is None:
+            return pd.DataFrame()
+        return frame.iloc[0:0] if rows is None else frame.iloc[rows]
 
     def size(self, unit: str, wave: str) -> tuple[int | None, int | None]:
         """(answers, invited) of the unit's subtree in ``wave``; None where not published."""
@@ -806,8 +807,41 @@ def write_release(release: Release, folder: str | Path) -> Path:
     return target
 
 
-def read_release(folder: str | Path) -> Release:
-    """Read a release folder written by :func:`write_release`."""
+class _LazyTables(Mapping):
+    """The tables of a release folder, each read from its Parquet file on first use.
+
+    A page that shows a few tables (a leader's: units, factors, rates, comparisons) keeps only
+    those in memory; the others are never read.
+    """
+
+    def __init__(self, folder: Path):
+        self._folder = folder
+        self._read: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in TABLES:
+            raise KeyError(name)
+        if name not in self._read:
+            path = self._folder / f"{name}.parquet"
+            self._read[name] = pd.read_parquet(path) if path.is_file() else pd.DataFrame()
+        return self._read[name]
+
+    def __iter__(self):
+        return iter(TABLES)
+
+    def __len__(self) -> int:
+        return len(TABLES)
+
+    def __repr__(self) -> str:
+        return f"<tables of {self._folder}: read {sorted(self._read)}>"
+
+
+def read_release(folder: str | Path, lazy: bool = False) -> Release:
+    """Read a release folder written by :func:`write_release`.
+
+    With ``lazy`` each table is read when first asked for (what a Voila kernel does: it
+    shows a few of the tables and holds only those).
+    """
     folder = Path(folder)
     if not is_release(folder):
         raise UsageError(f"{folder} is not a release folder (no manifest.json of a release); "
@@ -816,10 +850,9 @@ def read_release(folder: str | Path) -> Release:
     if manifest.get("format") != FORMAT:
         raise UsageError(f"{folder}: release format {manifest.get('format')} is not "
                          f"{FORMAT}; build it again with 'workbench release'")
-    tables = {}
-    for name in TABLES:
-        path = folder / f"{name}.parquet"
-        tables[name] = pd.read_parquet(path) if path.is_file() else pd.DataFrame()
+    tables: Mapping[str, pd.DataFrame] = _LazyTables(folder)
+    if not lazy:
+        tables = {name: tables[name] for name in TABLES}
     text = (folder / "instrument.yaml").read_text(encoding="utf-8")
     instrument = parse_instrument_text(text, source=str(folder / "instrument.yaml"))
     return Release(tables=tables, manifest=manifest, instrument=instrument,

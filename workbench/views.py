@@ -27,7 +27,7 @@ from workbench.stats import check_unit, check_wave, stats_table
 
 __all__ = ["table", "rows", "trend", "beside", "heatmap", "alike_different", "response_rates",
            "category_distribution", "appraisal", "score_distribution", "comparison",
-           "unit_name"]
+           "unit_name", "published_units"]
 
 
 def _wave(release, wave: str | int | None) -> str:
@@ -366,3 +366,25 @@ def score_distribution(release, unit: str, factor: str, wave: str | int | None =
         "suppressed": part["suppressed"].astype(bool).to_numpy(),
         "reason": part["reason"].astype(str).to_numpy(),
     })
+
+
+def published_units(release, wave: str | int | None = None) -> frozenset[str]:
+    """The units with at least one published factor cell in ``wave`` (kept): the units a
+    page, a link or a handout may be made for.
+
+    Examples
+    --------
+    >>> from workbench.release import open_release
+    >>> release = open_release("data_samples/municipality")
+    >>> "EK" in published_units(release, "2023")
+    True
+    """
+    label = _wave(release, wave)
+
+    def compute() -> frozenset[str]:
+        factors = release.tables["factors"]
+        part = factors.loc[factors["wave"].astype(str) == label, ["unit_id", "suppressed"]]
+        shown = part.loc[~part["suppressed"].astype(bool), "unit_id"]
+        return frozenset(shown.astype(str))
+
+    return release.memo(("published_units", label), compute)

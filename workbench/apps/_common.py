@@ -1,24 +1,69 @@
-"""What the explorer and the leader page share: published tables kept once, HTML pieces.
+"""What the explorer, the leader page and the handouts page share: the release they read, the
+texts of the privacy reasons, comparisons as HTML, and small HTML pieces.
 
-Nothing here sees respondent rows: :class:`Published` asks :func:`workbench.stats.stats_table`
-(and the protected views) and keeps their answers, so a widget callback only slices tables.
+Every app reads one :class:`workbench.release.Release` and cuts it with :mod:`workbench.views`;
+nothing here sees respondent rows. Under ``workbench serve`` the kernels get the release
+folder (``$WORKBENCH_RELEASE``) and only read it (:func:`load_release`); in JupyterLab or a
+test a dataset folder works too (its release is built or reused, :func:`open_release`).
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import os
 from html import escape
-from typing import Callable, Hashable, Iterable
+from pathlib import Path
+from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
-from workbench.i18n import number
-from workbench.plots import suppressed_text
-from workbench.survey import Survey
+from workbench.errors import WorkbenchError
+from workbench.i18n import DASH, number, text
 
-__all__ = ["Published", "settle", "CSS", "figure_svg", "figure_html", "html_table",
-           "download_links", "cell_mean", "note", "heading"]
+__all__ = ["RELEASE_ENV", "DATASET_ENV", "app_source", "load_release", "trim_memory", "CSS",
+           "reason_text", "cell_mean", "figure_svg", "figure_html", "html_table",
+           "download_links", "csv_bytes", "note", "heading", "unit_path", "size_text",
+           "unavailable_comparison", "comparison_tables", "comparison_html", "p_text",
+           "background_note"]
+
+#: The release folder a server's kernels read (set by ``workbench serve``).
+RELEASE_ENV = "WORKBENCH_RELEASE"
+#: A dataset folder (JupyterLab, nbclient); its release is built or reused.
+DATASET_ENV = "WORKBENCH_DATASET"
+
+
+def app_source(default: str | Path = "../data_samples/university") -> str:
+    """What a notebook shows: ``$WORKBENCH_RELEASE``, else ``$WORKBENCH_DATASET``, else
+    ``default`` (a dataset or a release folder)."""
+    return os.environ.get(RELEASE_ENV) or os.environ.get(DATASET_ENV) or str(default)
+
+
+def load_release(source):
+    """The release behind an app: a :class:`Release` as it is, a release folder (its tables
+    read as they are first used), or a dataset folder's release (built, or reused when
+    fresh)."""
+    from workbench.release import Release, is_release, open_release, read_release
+
+    if isinstance(source, Release):
+        return source
+    if is_release(source):
+        return read_release(source, lazy=True)
+    release = open_release(source)
+    return read_release(release.path, lazy=True) if release.path is not None else release
+
+
+def trim_memory() -> None:
+    """Give freed heap memory back to the system (glibc keeps it otherwise): a kernel lives
+    long, and the Parquet reader's buffers are freed once the tables are in place."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
 
 #: Neutral, large and high-contrast: a projector washes out light greys and small type.
 CSS = """<style>
@@ -29,6 +74,7 @@ CSS = """<style>
 .wb-app p {margin: 0.3em 0 0.6em; max-width: 60em}
 .wb-app .wb-sub {color: #444; margin-top: 0}
 .wb-app .wb-note {color: #444; font-size: 0.92em}
+.wb-app .wb-hint {color: #444; font-size: 0.92em; margin: 0 0 0.4em; max-width: 60em}
 .wb-app .wb-path {color: #333}
 .wb-app .wb-refusal {border-left: 6px solid #3D6A8E; background: #F3F6F9; padding: 0.8em 1.2em;
   max-width: 46em}
@@ -45,106 +91,57 @@ CSS = """<style>
 .wb-app.jupyter-widgets, .wb-app .jupyter-widgets {--jp-widgets-font-size: 15px;
   --jp-widgets-inline-height: 32px; --jp-widgets-inline-label-width: 90px}
 .wb-app .widget-select select {font-size: 15px}
+.wb-app .wb-units select {overflow-x: auto}
+.wb-app .wb-units option {white-space: pre}
 </style>"""
 
 
-class Published:
-    """The published tables of one survey, each computed once and then kept.
+# ---------------------------------------------------------------------------------------------
+# the reasons behind a hidden number, in words
 
-    The apps ask for the same tables again and again (a unit's rows, its parent's, the trend);
-    computing the whole wave once (about 0.1 s) and slicing it is what keeps a redraw fast.
-    Only protected tables are kept; the survey's rows stay inside the statistics layer.
-    """
-
-    def __init__(self, survey: Survey):
-        self.survey = survey
-        self._memo: dict[Hashable, object] = {}
-
-    def memo(self, key: Hashable, compute: Callable[[], object]):
-        """The value kept under ``key``, computed by ``compute()`` the first time."""
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
-
-    def table(self, wave: str, level: str = "factor", lang: str = "nb") -> pd.DataFrame:
-        """``stats_table`` of every unit in ``wave``."""
-        from workbench.stats import stats_table
-
-        return self.memo(("table", wave, level, lang),
-                         lambda: stats_table(self.survey, wave=wave, level=level, lang=lang))
-
-    def by_unit(self, wave: str, level: str = "factor",
-                lang: str = "nb") -> dict[str, pd.DataFrame]:
-        """The table of ``wave`` split by unit (one frame per unit, in key order)."""
-        def split():
-            table = self.table(wave, level, lang)
-            return {unit: rows.reset_index(drop=True)
-                    for unit, rows in table.groupby("unit_id", sort=False)}
-
-        return self.memo(("by_unit", wave, level, lang), split)
-
-    def rows(self, unit: str, wave: str, level: str = "factor", lang: str = "nb") -> pd.DataFrame:
-        """One unit's published rows in one wave (empty when the unit is not in that wave)."""
-        parts = self.by_unit(wave, level, lang)
-        if unit in parts:
-            return parts[unit]
-        return self.table(wave, level, lang).iloc[0:0]
-
-    def trend(self, unit: str, level: str = "factor", lang: str = "nb") -> pd.DataFrame:
-        """The unit's rows over every wave it exists in (as ``views.trend``)."""
-        frames = [self.rows(unit, wave, level, lang) for wave in self.survey.waves]
-        frames = [f for f in frames if len(f)]
-        if not frames:
-            return self.table(self.survey.waves[-1], level, lang).iloc[0:0]
-        return pd.concat(frames, ignore_index=True)
-
-    def published(self, unit: str, wave: str) -> bool:
-        """True when at least one of the unit's factor rows in ``wave`` is shown."""
-        rows = self.rows(unit, wave)
-        return bool(len(rows)) and not bool(rows["suppressed"].all())
-
-    def size(self, unit: str, wave: str) -> tuple[int | None, int | None]:
-        """(answers, invited) of the unit's subtree in ``wave``, as the stats table has them."""
-        rows = self.rows(unit, wave)
-        if not len(rows):
-            return None, None
-        first = rows.iloc[0]
-        answers = None if pd.isna(first["answers"]) else int(first["answers"])
-        invited = None if pd.isna(first["invited"]) else int(first["invited"])
-        return answers, invited
+_COMPARE_REASONS = {
+    "unit_suppressed": ("enhetens resultat er skjult", "the unit's result is hidden"),
+    "parent_suppressed": ("resultatet til overordnet enhet er skjult",
+                          "the parent unit's result is hidden"),
+    "no_rest": ("ingen andre i overordnet enhet å sammenligne med",
+                "nobody else in the parent unit to compare with"),
+    "previous_suppressed": ("resultatet fra forrige runde er skjult",
+                            "the result of the previous wave is hidden"),
+    "not_in_previous": ("enheten fantes ikke i forrige runde",
+                        "the unit did not exist in the previous wave"),
+    "no_benchmark": ("ingen referansetall for enheten", "no benchmark figure for the unit"),
+}
 
 
-def settle() -> None:
-    """After loading: collect garbage once, then freeze what is left, and give freed memory
-    back to the system.
+def reason_text(reason: str | None, lang: str = "nb", min_n: int = 5) -> str:
+    """The words for a hidden number's ``reason`` (a cell's or a comparison's), e.g.
+    ``skjult (vern av en liten gruppe)`` or ``the previous wave's result is hidden``."""
+    from workbench.plots import suppressed_text
 
-    A kernel keeps the survey, the modules and the kept tables for its whole life; frozen,
-    they are no longer scanned by the garbage collector, whose full collections (statsmodels
-    runs one in every multiple-test adjustment) drop from about 90 ms to 2 ms. glibc keeps the
-    CSV parser's freed buffers unless asked: about 20 MB less per kernel.
-    """
-    import gc
+    reason = reason if isinstance(reason, str) else ""
+    if reason in _COMPARE_REASONS:
+        return _COMPARE_REASONS[reason][lang == "en"]
+    return suppressed_text(lang, min_n, reason)
 
-    gc.collect()
-    gc.freeze()
-    try:
-        import ctypes
 
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+def cell_mean(value, lang: str, hidden: bool = False, reason: str | None = None,
+              min_n: int = 5, digits: int = 2) -> tuple[str, bool]:
+    """(text, hidden) for a mean: the number, or the suppressed text with its reason."""
+    if hidden:
+        return reason_text(reason or "min_n", lang, min_n), True
+    return number(value, lang, digits), False
 
 
 # ---------------------------------------------------------------------------------------------
 # HTML pieces (every text from the data is escaped)
 
 
-def heading(text: str, level: int = 3) -> str:
-    return f"<h{level}>{escape(text)}</h{level}>"
+def heading(title: str, level: int = 3) -> str:
+    return f"<h{level}>{escape(title)}</h{level}>"
 
 
-def note(text: str) -> str:
-    return f"<p class='wb-note'>{escape(text)}</p>"
+def note(words: str) -> str:
+    return f"<p class='wb-note'>{escape(words)}</p>"
 
 
 def figure_svg(fig) -> str:
@@ -166,14 +163,6 @@ def figure_html(fig, alt: str) -> str:
             f"src='data:image/svg+xml;base64,{data}'>")
 
 
-def cell_mean(value, lang: str, hidden: bool = False, reason: str | None = None,
-              min_n: int = 5, digits: int = 2) -> tuple[str, bool]:
-    """(text, hidden) for a mean: the number, or the suppressed text with its reason."""
-    if hidden:
-        return suppressed_text(lang, min_n, reason or "min_n"), True
-    return number(value, lang, digits), False
-
-
 def html_table(header: list[str], rows: list[list], text_columns: int | Iterable[int] = 1,
                caption: str | None = None) -> str:
     """A table of already formatted cells; a cell may be ``(text, hidden)`` to grey it.
@@ -190,9 +179,9 @@ def html_table(header: list[str], rows: list[list], text_columns: int | Iterable
     for row in rows:
         cells = []
         for i, cell in enumerate(row):
-            text, hidden = cell if isinstance(cell, tuple) else (cell, False)
+            shown, hidden = cell if isinstance(cell, tuple) else (cell, False)
             css = "wb-hidden" if hidden else ("wb-text" if i in left else "")
-            cells.append(f"<td class='{css}'>{escape(str(text))}</td>")
+            cells.append(f"<td class='{css}'>{escape(str(shown))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""
     return (f"<table class='wb-table'>{cap}<thead><tr>{head}</tr></thead>"
@@ -208,17 +197,31 @@ def _xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
     return buffer.getvalue()
 
 
+def csv_bytes(frame: pd.DataFrame, lang: str = "nb") -> bytes:
+    """A published table as CSV for a spreadsheet in ``lang``'s conventions.
+
+    Bokmål: semicolons and decimal commas, as Norwegian Excel opens a CSV file; English:
+    commas and decimal points. UTF-8 with a byte order mark, so Excel reads æ, ø and å.
+    """
+    if lang == "nb":
+        data = frame.to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n")
+    else:
+        data = frame.to_csv(index=False, lineterminator="\r\n")
+    return data.encode("utf-8-sig")
+
+
 def download_links(frame: pd.DataFrame, stem: str, label_csv: str = "CSV",
-                   label_xlsx: str = "Excel (XLSX)", sheet: str = "data") -> str:
+                   label_xlsx: str = "Excel (XLSX)", sheet: str = "data",
+                   lang: str = "nb") -> str:
     """Links that download ``frame`` (a published table) as CSV and XLSX, from data: URIs.
 
     The files are made in the kernel from the table the view shows; nothing is fetched and
-    no respondent row is involved.
+    no respondent row is involved. The CSV follows ``lang`` (see :func:`csv_bytes`).
     """
     if frame is None or frame.empty:
         return ""
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in stem)[:80] or "table"
-    csv = frame.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    csv = csv_bytes(frame, lang)
     xlsx = _xlsx_bytes(frame, sheet)
     csv_uri = "data:text/csv;charset=utf-8;base64," + base64.b64encode(csv).decode("ascii")
     xlsx_uri = ("data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;"
@@ -226,3 +229,142 @@ def download_links(frame: pd.DataFrame, stem: str, label_csv: str = "CSV",
     return (f"<div class='wb-downloads'><a download='{safe}.csv' href='{csv_uri}'>"
             f"{escape(label_csv)}</a><a download='{safe}.xlsx' href='{xlsx_uri}'>"
             f"{escape(label_xlsx)}</a></div>")
+
+
+# ---------------------------------------------------------------------------------------------
+# units
+
+
+_TEXTS = {
+    "size": ("{answers} svar av {invited} inviterte ({rate})",
+             "{answers} answers of {invited} invited ({rate})"),
+    "size_no_invited": ("{answers} svar", "{answers} answers"),
+    "size_hidden": ("antall svar vises ikke ({why})", "the number of answers is not shown ({why})"),
+    "not_in_wave": ("Enheten finnes ikke i denne runden.", "The unit does not exist in this wave."),
+    "no_parent": ("Den øverste enheten har ingen overordnet enhet.",
+                  "The top unit has no parent unit."),
+    "no_previous": ("Dette er første runde: det finnes ingen forrige runde.",
+                    "This is the first wave: there is no previous wave."),
+    "no_benchmarks": ("Datasettet har ingen referansetall.", "The dataset has no benchmarks."),
+    "factor": ("Faktor", "Factor"),
+    "mean": ("Snitt", "Mean"),
+    "other": ("Sammenlignet med", "Compared with"),
+    "diff": ("Forskjell", "Difference"),
+    "p_adj": ("p (justert)", "p (adjusted)"),
+    "d": ("Effekt (d)", "Effect (d)"),
+    "verdict": ("Vurdering", "Verdict"),
+    "by_levels": (
+        "Bakgrunnsgrupper ({variables}) vises bare for {units}, slik at ingen kan regne seg "
+        "fram til svarene til en liten gruppe. Nivåene står i survey.yaml: privacy: "
+        "background_levels: [{levels}].",
+        "Background groups ({variables}) are shown only for {units}, so that nobody can work "
+        "out what a small group answered. The levels are set in survey.yaml: privacy: "
+        "background_levels: [{levels}]."),
+    "top_unit": ("den øverste enheten", "the top unit"),
+    "units_at": ("enhetene på nivå {levels} i hierarkiet (0 er den øverste enheten)",
+                 "the units at level {levels} of the hierarchy (0 is the top unit)"),
+}
+
+
+def _t(key: str, lang: str, **fields) -> str:
+    return text(_TEXTS, key, lang, **fields)
+
+
+def unit_path(release, unit: str, wave: str, lang: str = "nb") -> str:
+    """The names from the top unit down to ``unit``, joined by ›."""
+    hierarchy = release.hierarchy(wave)
+    return " › ".join(hierarchy.name(u, lang) for u in hierarchy.path(unit))
+
+
+def size_text(release, unit: str, wave: str, lang: str = "nb") -> str:
+    """"115 answers of 161 invited (71%)" from the release (a hidden count says why)."""
+    from workbench.i18n import percent
+
+    if unit not in release.hierarchy(wave):
+        return _t("not_in_wave", lang)
+    answers, invited = release.size(unit, wave)
+    if answers is None:
+        rows = release.cut("rates", unit, wave)
+        rows = rows.loc[rows["by"] == ""] if len(rows) else rows
+        reason = str(rows["reason"].iloc[0]) if len(rows) else ""
+        return _t("size_hidden", lang, why=reason_text(reason or "min_n", lang,
+                                                       release.policy.min_n))
+    if invited:
+        return _t("size", lang, answers=number(answers, lang, 0),
+                  invited=number(invited, lang, 0), rate=percent(100 * answers / invited, lang))
+    return _t("size_no_invited", lang, answers=number(answers, lang, 0))
+
+
+def background_note(release, lang: str = "nb") -> str:
+    """Why the background selector is off below the allowed levels (from the policy)."""
+    levels = tuple(release.policy.background_levels)
+    names = [release.config.background[v].name(lang) for v in release.config.background]
+    shown = ", ".join(str(level) for level in levels)
+    units = _t("top_unit", lang) if levels == (0,) else _t("units_at", lang, levels=shown)
+    return _t("by_levels", lang, variables=", ".join(names), units=units, levels=shown)
+
+
+# ---------------------------------------------------------------------------------------------
+# comparisons (shared by the explorer and the leader page)
+
+
+def unavailable_comparison(release, unit: str, wave: str, against: str,
+                           lang: str = "nb") -> str | None:
+    """Why the comparison cannot be made at all (no parent, no earlier wave, no benchmarks),
+    in plain words; None when it can be tried."""
+    if against == "parent" and release.hierarchy(wave).parent(unit) is None:
+        return _t("no_parent", lang)
+    if against == "previous" and release.waves.index(wave) == 0:
+        return _t("no_previous", lang)
+    if against == "benchmark" and release.benchmarks is None:
+        return _t("no_benchmarks", lang)
+    return None
+
+
+def comparison_tables(release, unit: str, wave: str, lang: str,
+                      against: tuple[str, ...] = ("parent", "benchmark", "previous")
+                      ) -> dict[str, pd.DataFrame | str]:
+    """:func:`workbench.views.comparison` of the unit against each of ``against``: a table,
+    or the words saying why there is none."""
+    from workbench.views import comparison
+
+    out: dict[str, pd.DataFrame | str] = {}
+    for kind in against:
+        why = unavailable_comparison(release, unit, wave, kind, lang)
+        if why:
+            out[kind] = why
+            continue
+        try:
+            out[kind] = comparison(release, unit, kind, wave=wave, lang=lang)
+        except WorkbenchError as exc:
+            out[kind] = str(exc)
+    return out
+
+
+def p_text(p, lang: str) -> str:
+    if pd.isna(p):
+        return DASH
+    return f"< {number(0.001, lang, 3)}" if p < 0.001 else number(p, lang, 3)
+
+
+def comparison_html(table: pd.DataFrame, lang: str, min_n: int, detail: bool = True) -> str:
+    """One comparison as a table: means, difference, (p, d,) and the plain verdict; a row
+    without a test says why (the release's reason)."""
+    header = [_t("factor", lang), _t("mean", lang), _t("other", lang), _t("diff", lang)]
+    if detail:
+        header += [_t("p_adj", lang), _t("d", lang)]
+    header.append(_t("verdict", lang))
+    body = []
+    for _, row in table.iterrows():
+        if bool(row["suppressed"]) or pd.isna(row["diff"]):
+            reason = row["reason"] if isinstance(row["reason"], str) and row["reason"] else None
+            hidden = cell_mean(np.nan, lang, True, reason, min_n)
+            body.append([row["label"], hidden] + [""] * (len(header) - 2))
+            continue
+        line = [row["label"], number(row["mean"], lang), number(row["other_mean"], lang),
+                number(row["diff"], lang)]
+        if detail:
+            line += [p_text(row["p_adj"], lang), number(row["d"], lang)]
+        line.append(row["verdict"])
+        body.append(line)
+    return html_table(header, body, text_columns=(0, -1))

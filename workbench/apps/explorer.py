@@ -2,24 +2,25 @@
 
 All the app knows lives in one frozen :class:`ExplorerState` (unit, wave, factor, background
 variable, language, view). Its ``with_*`` methods take values as a browser sends them and
-check them against the survey's :class:`Choices`: an unknown unit, wave, factor, variable,
+check them against the release's :class:`Choices`: an unknown unit, wave, factor, variable,
 language or view leaves the state as it was. :func:`render` turns a state into a
 :class:`View` (a title, HTML with an inline figure, and the published table behind it) and
 needs no browser, so every view is tested as a plain function. :class:`ExplorerApp` only
 wires widgets to a state.
 
-Every number comes from the published tables (:mod:`workbench.stats`, :mod:`workbench.views`,
-:mod:`workbench.compare`, :mod:`workbench.reliability`): suppressed cells are shown as
-suppressed with their reason, and downloads hold those tables, never respondent rows.
+Every number comes from the release (:class:`workbench.release.Release`, cut by
+:mod:`workbench.views`): hidden cells are shown as hidden with their reason, and downloads
+hold those published tables, never respondent rows.
 
 Examples
 --------
->>> from workbench.validate import load_survey
+>>> from workbench.release import open_release
 >>> from workbench.apps.explorer import ExplorerState, render
->>> from workbench.apps._common import Published
->>> survey = load_survey("data_samples/university")
->>> state = ExplorerState.start(survey).with_unit("NV-FYS").with_view("table")
->>> view = render(state, Published(survey))
+>>> release = open_release("data_samples/university")
+>>> state = ExplorerState.start(release).with_unit("NV-FYS").with_view("table")
+>>> view = render(state, release)
+>>> view.title
+'Tabell: enhet, overordnet og referanse'
 """
 
 from __future__ import annotations
@@ -35,22 +36,25 @@ import pandas as pd
 
 from workbench.apps._common import (
     CSS,
-    Published,
+    background_note,
     cell_mean,
+    comparison_html,
+    comparison_tables,
     download_links,
     figure_html,
     heading,
     html_table,
+    load_release,
     note,
-    settle,
+    size_text,
+    trim_memory,
+    unit_path,
 )
 from workbench.errors import WorkbenchError
 from workbench.i18n import DASH, LANGS, number, percent, text
-from workbench.survey import Survey
 
 __all__ = ["VIEWS", "DEPENDS", "Choices", "ExplorerState", "View", "render", "view_key",
-           "unit_label", "unit_path", "search_units", "page_header", "comparison_tables",
-           "comparison_html", "unavailable_comparison", "response_table", "ExplorerApp",
+           "unit_label", "search_units", "unit_options", "page_header", "ExplorerApp",
            "explorer_app"]
 
 VIEWS = ("overview", "table", "distribution", "trend", "heatmap", "alike", "compare",
@@ -152,6 +156,12 @@ TEXTS = {
                  "{factor} over the waves, with 95% confidence intervals"),
     "all_trend": ("Alle faktorene per runde (snitt)", "Every factor per wave (mean)"),
     "error": ("Visningen kunne ikke lages: {message}", "The view could not be made: {message}"),
+    "no_match": ("Ingen enhet passer til «{query}» i runde {wave}. Prøv en del av navnet eller "
+                 "koden, eller tøm søket.",
+                 "No unit matches “{query}” in wave {wave}. Try part of the name or the code, "
+                 "or clear the search."),
+    "matches": ("{count} enheter passer til «{query}».", "{count} units match “{query}”."),
+    "match_one": ("1 enhet passer til «{query}».", "1 unit matches “{query}”."),
 }
 
 
@@ -165,7 +175,8 @@ def _t(key: str, lang: str, **fields) -> str:
 
 @dataclass(frozen=True)
 class Choices:
-    """Everything that may be chosen in one survey: the trusted lists a state is checked against.
+    """Everything that may be chosen in one release: the trusted lists a state is checked
+    against.
 
     Attributes
     ----------
@@ -175,12 +186,14 @@ class Choices:
         Wave -> unit ids of that wave's hierarchy.
     depth
         Wave -> unit id -> depth (0 = the top unit).
+    roots
+        Wave -> the top unit.
     factors
         Factor ids in questionnaire order.
     background
         Background variables of survey.yaml.
     background_levels
-        Depths at which a background variable may be shown.
+        Depths at which a background variable may be shown (the privacy policy).
     """
 
     waves: tuple[str, ...]
@@ -192,19 +205,19 @@ class Choices:
     background_levels: tuple[int, ...]
 
     @classmethod
-    def of(cls, survey: Survey) -> "Choices":
+    def of(cls, release) -> "Choices":
         units, depth, roots = {}, {}, {}
-        for wave in survey.waves:
-            hierarchy = survey.hierarchy(wave)
+        for wave in release.waves:
+            hierarchy = release.hierarchy(wave)
             frame = hierarchy.units
             units[wave] = frozenset(frame["unit_id"])
             depth[wave] = MappingProxyType(dict(zip(frame["unit_id"], frame["level"].astype(int))))
             roots[wave] = hierarchy.root
-        return cls(waves=tuple(survey.waves), units=MappingProxyType(units),
+        return cls(waves=tuple(release.waves), units=MappingProxyType(units),
                    depth=MappingProxyType(depth), roots=MappingProxyType(roots),
-                   factors=tuple(f.id for f in survey.instrument.factors),
-                   background=tuple(survey.config.background),
-                   background_levels=tuple(survey.config.background_levels))
+                   factors=tuple(f.id for f in release.instrument.factors),
+                   background=tuple(release.config.background),
+                   background_levels=tuple(release.policy.background_levels))
 
 
 @dataclass(frozen=True)
@@ -225,12 +238,12 @@ class ExplorerState:
     choices: Choices = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
 
     @classmethod
-    def start(cls, survey: Survey, lang: str | None = None, unit: str | None = None,
+    def start(cls, release, lang: str | None = None, unit: str | None = None,
               wave: str | None = None) -> "ExplorerState":
         """The first state: the top unit in the last wave, the first factor, the overview."""
-        choices = Choices.of(survey)
+        choices = Choices.of(release)
         last = choices.waves[-1]
-        lang = lang if lang in LANGS else survey.config.language
+        lang = lang if lang in LANGS else release.config.language
         state = cls(unit=choices.roots[last], wave=last, factor=choices.factors[0], lang=lang,
                     choices=choices)
         if wave is not None:
@@ -254,7 +267,7 @@ class ExplorerState:
         return replace(self, unit=unit, by=by)
 
     def with_wave(self, wave) -> "ExplorerState":
-        wave = str(wave) if isinstance(wave, (str, int)) else None
+        wave = str(wave) if isinstance(wave, (str, int)) and not isinstance(wave, bool) else None
         if wave not in self.choices.waves:
             return self
         # a unit that did not exist in that wave: start from the top unit of the wave
@@ -263,44 +276,38 @@ class ExplorerState:
         return replace(self, wave=wave, unit=unit, by=by)
 
     def with_factor(self, factor) -> "ExplorerState":
-        if factor not in self.choices.factors:
+        if not isinstance(factor, str) or factor not in self.choices.factors:
             return self
         return replace(self, factor=factor)
 
     def with_by(self, by) -> "ExplorerState":
         if by in (None, ""):
             return replace(self, by=None)
-        if by not in self.choices.background or not self._allowed_by(self.unit, self.wave):
+        if not isinstance(by, str) or by not in self.choices.background \
+                or not self._allowed_by(self.unit, self.wave):
             return self
         return replace(self, by=by)
 
     def with_lang(self, lang) -> "ExplorerState":
-        if lang not in LANGS:
+        if not isinstance(lang, str) or lang not in LANGS:
             return self
         return replace(self, lang=lang)
 
     def with_view(self, view) -> "ExplorerState":
-        if view not in VIEWS:
+        if not isinstance(view, str) or view not in VIEWS:
             return self
         return replace(self, view=view)
 
 
 # ---------------------------------------------------------------------------------------------
-# unit picking helpers
+# unit picking
 
 
-def unit_path(survey: Survey, unit: str, wave: str, lang: str = "nb") -> str:
-    """The names from the top unit down to ``unit``, joined by ›."""
-    hierarchy = survey.hierarchy(wave)
-    return " › ".join(hierarchy.name(u, lang) for u in hierarchy.path(unit))
-
-
-def unit_label(source: Published, unit: str, wave: str, lang: str = "nb",
-               flat: bool = False) -> str:
-    """A unit as listed in the picker, with its number of answers: indented by depth in the
-    tree, or (``flat``, for search results) followed by its parent's name."""
-    hierarchy = source.survey.hierarchy(wave)
-    answers, _ = source.size(unit, wave)
+def unit_label(release, unit: str, wave: str, lang: str = "nb", flat: bool = False) -> str:
+    """A unit as listed in the picker, with its number of answers where published: indented
+    by depth in the tree, or (``flat``, for search results) followed by its parent's name."""
+    hierarchy = release.hierarchy(wave)
+    answers, _ = release.size(unit, wave)
     count = "" if answers is None else f" ({number(answers, lang, 0)})"
     name = hierarchy.name(unit, lang) + count
     if flat:
@@ -309,27 +316,40 @@ def unit_label(source: Published, unit: str, wave: str, lang: str = "nb",
     return "\u00a0\u00a0" * hierarchy.level(unit) + name
 
 
-def search_units(survey: Survey, wave: str, query: str, limit: int = 400) -> list[str]:
-    """Unit ids whose name (either language) or id contains every word of ``query``."""
-    frame = survey.hierarchy(wave).units
+def search_units(release, wave: str, query: str, limit: int = 400) -> list[str]:
+    """Unit ids whose name (either language) or id contains every word of ``query``
+    (ignoring case); every unit, in tree order, for an empty query."""
+    frame = release.hierarchy(wave).units
     words = [w for w in str(query).lower().split() if w][:8]
     if not words:
         return list(frame["unit_id"][:limit])
-    haystack = (frame["unit_id"] + " " + frame["name"] + " " + frame["name_en"]).str.lower()
+    english = frame["name_en"].fillna("") if "name_en" in frame.columns else ""
+    haystack = (frame["unit_id"] + " " + frame["name"].fillna("") + " " + english).str.lower()
     mask = np.ones(len(frame), dtype=bool)
     for word in words:
         mask &= haystack.str.contains(word, regex=False).to_numpy()
     return list(frame.loc[mask, "unit_id"][:limit])
 
 
-def _size_text(source: Published, unit: str, wave: str, lang: str) -> str:
-    answers, invited = source.size(unit, wave)
-    if answers is None:
-        return _t("not_in_wave", lang)
-    if invited:
-        return _t("size", lang, answers=number(answers, lang, 0),
-                  invited=number(invited, lang, 0), rate=percent(100 * answers / invited, lang))
-    return _t("size_no_invited", lang, answers=number(answers, lang, 0))
+def unit_options(release, state: "ExplorerState", query: str
+                 ) -> tuple[list[tuple[str, str]], str]:
+    """The picker's ``(label, unit id)`` options for a search, and a line about them.
+
+    The options are exactly the units that match (the chosen unit is not slipped in when it
+    does not); the line says how many match, or that none does and what to try.
+    """
+    lang, wave = state.lang, state.wave
+    ids = search_units(release, wave, query)
+    flat = bool(str(query).strip())
+    options = [(unit_label(release, u, wave, lang, flat), u) for u in ids]
+    if not flat:
+        return options, ""
+    shown = " ".join(str(query).split())[:60]
+    if not ids:
+        return options, _t("no_match", lang, query=shown, wave=wave)
+    if len(ids) == 1:
+        return options, _t("match_one", lang, query=shown)
+    return options, _t("matches", lang, count=number(len(ids), lang, 0), query=shown)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,8 +366,12 @@ class View:
     stem: str = "table"
 
 
-def _scale(survey: Survey) -> tuple[int, int]:
-    return survey.instrument.scale.min, survey.instrument.scale.max
+def _scale(release) -> tuple[int, int]:
+    return release.instrument.scale.min, release.instrument.scale.max
+
+
+def _min_n(release) -> int:
+    return release.policy.min_n
 
 
 def _hidden(row) -> bool:
@@ -367,19 +391,30 @@ def _plain(row, column: str, lang: str, digits: int = 2):
     return DASH if _hidden(row) else number(row[column], lang, digits)
 
 
-def _view_overview(state: ExplorerState, source: Published) -> View:
+def _count(row, lang: str):
+    return DASH if _hidden(row) or pd.isna(row["n"]) else number(row["n"], lang, 0)
+
+
+def _rows(release, unit: str, wave: str, level: str, lang: str) -> pd.DataFrame:
+    from workbench.views import rows
+
+    return rows(release, unit, wave, level, lang)
+
+
+def _view_overview(state: ExplorerState, release) -> View:
     from workbench.plots import factor_themes, plot_factor_overview
 
-    survey, lang, min_n = source.survey, state.lang, source.survey.config.min_n
+    lang, min_n = state.lang, _min_n(release)
     if state.by:
-        return _view_overview_by(state, source)
-    rows = source.rows(state.unit, state.wave, "factor", lang)
-    parent = survey.hierarchy(state.wave).parent(state.unit)
-    prow = source.rows(parent, state.wave, "factor", lang) if parent else None
-    lo, hi = _scale(survey)
+        return _view_overview_by(state, release)
+    rows = _rows(release, state.unit, state.wave, "factor", lang)
+    parent = release.hierarchy(state.wave).parent(state.unit)
+    prow = _rows(release, parent, state.wave, "factor", lang) if parent else None
+    lo, hi = _scale(release)
     ax = plot_factor_overview(rows, prow, lang=lang, scale=(lo, hi),
-                              themes=factor_themes(survey.instrument, lang) or None, min_n=min_n)
-    parent_name = survey.hierarchy(state.wave).name(parent, lang) if parent else DASH
+                              themes=factor_themes(release.instrument, lang) or None,
+                              min_n=min_n)
+    parent_name = release.hierarchy(state.wave).name(parent, lang) if parent else DASH
     header = [_t("factor", lang), _t("mean", lang), _t("sd", lang), _t("top_box", lang),
               _t("n", lang), _t("moe", lang)] + ([parent_name] if parent else [])
     pmeans = prow.set_index("key") if prow is not None else None
@@ -387,7 +422,7 @@ def _view_overview(state: ExplorerState, source: Published) -> View:
     for _, row in rows.iterrows():
         line = [row["label"], _mean_cell(row, lang, min_n), _plain(row, "sd", lang),
                 DASH if _hidden(row) else percent(row["top_box"], lang),
-                number(row["n"], lang, 0), _plain(row, "moe", lang)]
+                _count(row, lang), _plain(row, "moe", lang)]
         if pmeans is not None:
             line.append(_mean_cell(pmeans.loc[row["key"]], lang, min_n)
                         if row["key"] in pmeans.index else DASH)
@@ -400,24 +435,23 @@ def _view_overview(state: ExplorerState, source: Published) -> View:
     return View(_t("v_overview", lang), html, table, f"overview-{state.unit}-{state.wave}")
 
 
-def _group_rows(state: ExplorerState, source: Published) -> pd.DataFrame:
+def _group_rows(state: ExplorerState, release) -> pd.DataFrame:
     from workbench.stats import stats_table
 
-    survey = source.survey
-    rows = source.memo(("by", state.unit, state.wave, state.by, state.lang),
-                       lambda: stats_table(survey, wave=state.wave, by=state.by, unit=state.unit,
-                                           lang=state.lang))
-    names = survey.config.background[state.by].values
+    rows = release.memo(("explorer-by", state.unit, state.wave, state.by, state.lang),
+                        lambda: stats_table(release, wave=state.wave, by=state.by,
+                                            unit=state.unit, lang=state.lang))
+    names = release.config.background[state.by].values
     return rows.assign(group_name=[names[g](state.lang) if g in names else str(g)
                                    for g in rows["group"]])
 
 
-def _view_overview_by(state: ExplorerState, source: Published) -> View:
+def _view_overview_by(state: ExplorerState, release) -> View:
     from workbench.plots import heatmap_table, plot_heatmap
 
-    survey, lang, min_n = source.survey, state.lang, source.survey.config.min_n
-    rows = _group_rows(state, source)
-    var = survey.config.background[state.by].name(lang)
+    lang, min_n = state.lang, _min_n(release)
+    rows = _group_rows(state, release)
+    var = release.config.background[state.by].name(lang)
     grid = heatmap_table(rows, index="label", columns="group_name")
     ax = plot_heatmap(grid, lang=lang, min_n=min_n)
     groups = list(pd.unique(rows["group_name"]))
@@ -428,23 +462,26 @@ def _view_overview_by(state: ExplorerState, source: Published) -> View:
         body.append([label] + [cells.get(g, DASH) for g in groups])
     counts = rows.drop_duplicates("group_name")
     count_line = ", ".join(f"{r['group_name']}: {number(r['answers'], lang, 0)}"
-                           for _, r in counts.iterrows() if not r["suppressed"])
+                           for _, r in counts.iterrows()
+                           if not r["suppressed"] and pd.notna(r["answers"]))
     html = (figure_html(ax.figure, var) + note(_t("by_note", lang, var=var, min_n=min_n))
-            + html_table(header, body) + note(f"{_t('answers', lang)}: {count_line}"))
+            + html_table(header, body)
+            + (note(f"{_t('answers', lang)}: {count_line}") if count_line else ""))
     return View(f"{_t('v_overview', lang)}: {var}", html, rows.drop(columns="group_name"),
                 f"overview-{state.unit}-{state.wave}-{state.by}")
 
 
-def _view_table(state: ExplorerState, source: Published) -> View:
+def _view_table(state: ExplorerState, release) -> View:
     from workbench.views import beside
 
-    survey, lang, min_n = source.survey, state.lang, source.survey.config.min_n
-    table = source.memo(("beside", state.unit, state.wave, lang),
-                        lambda: beside(survey, state.unit, state.wave, lang))
-    rows = source.rows(state.unit, state.wave, "factor", lang).set_index("key")
-    hierarchy = survey.hierarchy(state.wave)
+    lang, min_n = state.lang, _min_n(release)
+    table = release.memo(("explorer-beside", state.unit, state.wave, lang),
+                         lambda: beside(release, state.unit, state.wave, lang))
+    rows = _rows(release, state.unit, state.wave, "factor", lang).set_index("key")
+    hierarchy = release.hierarchy(state.wave)
     parent = hierarchy.parent(state.unit)
-    prow = source.rows(parent, state.wave, "factor", lang).set_index("key") if parent else None
+    prow = _rows(release, parent, state.wave, "factor", lang).set_index("key") if parent \
+        else None
     bench = str(table["benchmark"].iloc[0]) if len(table) else ""
     header = [_t("factor", lang), hierarchy.name(state.unit, lang)]
     if parent:
@@ -465,15 +502,16 @@ def _view_table(state: ExplorerState, source: Published) -> View:
     return View(_t("v_table", lang), html, table, f"table-{state.unit}-{state.wave}")
 
 
-def _likert_block(rows: pd.DataFrame, title: str, source: Published, lang: str) -> str:
+def _likert_block(rows: pd.DataFrame, title: str, release, lang: str) -> str:
     from workbench.plots import likert_counts, plot_likert, scale_labels
 
-    survey, min_n = source.survey, source.survey.config.min_n
+    min_n = _min_n(release)
+    labels = scale_labels(release.instrument, lang)
     counts = likert_counts(rows, points=None)
-    ax = plot_likert(counts, lang=lang, labels=scale_labels(survey.instrument, lang), min_n=min_n)
+    ax = plot_likert(counts, lang=lang, labels=labels, min_n=min_n)
     points = [c for c in rows.columns if c.startswith("pct_")]
-    labels = [scale_labels(survey.instrument, lang).get(int(c[4:]), c[4:]) for c in points]
-    header = [title] + labels + [_t("top_box", lang), _t("n", lang)]
+    names = [labels.get(int(c[4:]), c[4:]) for c in points]
+    header = [title] + names + [_t("top_box", lang), _t("n", lang)]
     body = []
     for _, row in rows.iterrows():
         if _hidden(row):
@@ -484,33 +522,34 @@ def _likert_block(rows: pd.DataFrame, title: str, source: Published, lang: str) 
     return heading(title, 4) + figure_html(ax.figure, title) + html_table(header, body)
 
 
-def _view_distribution(state: ExplorerState, source: Published) -> View:
-    survey, lang = source.survey, state.lang
-    rows = source.rows(state.unit, state.wave, "factor", lang)
-    factor = survey.instrument.factor(state.factor)
-    items = source.rows(state.unit, state.wave, "item", lang)
+def _view_distribution(state: ExplorerState, release) -> View:
+    lang = state.lang
+    rows = _rows(release, state.unit, state.wave, "factor", lang)
+    factor = release.instrument.factor(state.factor)
+    items = _rows(release, state.unit, state.wave, "item", lang)
     items = items[items["key"].isin(factor.item_ids)]
     # the factors' block does not follow the factor: kept, so a new factor draws only its items
-    factors = source.memo(("likert", state.unit, state.wave, lang),
-                          lambda: _likert_block(rows, _t("factors", lang), source, lang))
-    html = factors + _likert_block(items, _t("items_of", lang, factor=factor.name(lang)), source,
-                                   lang)
+    factors = release.memo(("explorer-likert", state.unit, state.wave, lang),
+                           lambda: _likert_block(rows, _t("factors", lang), release, lang))
+    html = factors + _likert_block(items, _t("items_of", lang, factor=factor.name(lang)),
+                                   release, lang)
     table = pd.concat([rows, items], ignore_index=True)
     return View(_t("v_distribution", lang), html, table,
                 f"distribution-{state.unit}-{state.wave}-{state.factor}")
 
 
-def _view_trend(state: ExplorerState, source: Published) -> View:
+def _view_trend(state: ExplorerState, release) -> View:
     from workbench.plots import plot_trend
+    from workbench.views import trend
 
-    survey, lang, min_n = source.survey, state.lang, source.survey.config.min_n
-    rows = source.trend(state.unit, "factor", lang)
-    factor = survey.instrument.factor(state.factor)
-    ax = plot_trend(rows, lang=lang, keys=[state.factor], scale=_scale(survey), min_n=min_n)
+    lang, min_n = state.lang, _min_n(release)
+    rows = trend(release, state.unit, "factor", lang)
+    factor = release.instrument.factor(state.factor)
+    ax = plot_trend(rows, lang=lang, keys=[state.factor], scale=_scale(release), min_n=min_n)
     waves = list(pd.unique(rows["wave"]))
     header = [_t("factor", lang)] + waves
     body = []
-    for key, part in rows.groupby("key", sort=False):
+    for _, part in rows.groupby("key", sort=False):
         by_wave = part.set_index("wave")
         body.append([part["label"].iloc[0]] + [_mean_cell(by_wave.loc[w], lang, min_n)
                                                if w in by_wave.index else DASH for w in waves])
@@ -520,13 +559,13 @@ def _view_trend(state: ExplorerState, source: Published) -> View:
     return View(_t("v_trend", lang), html, rows, f"trend-{state.unit}")
 
 
-def _view_heatmap(state: ExplorerState, source: Published) -> View:
+def _view_heatmap(state: ExplorerState, release) -> View:
     from workbench.plots import plot_heatmap
     from workbench.views import heatmap
 
-    survey, lang, min_n = source.survey, state.lang, source.survey.config.min_n
-    table = source.memo(("heatmap", state.unit, state.wave, lang),
-                        lambda: heatmap(survey, state.unit, state.wave, lang))
+    lang, min_n = state.lang, _min_n(release)
+    table = release.memo(("explorer-heatmap", state.unit, state.wave, lang),
+                         lambda: heatmap(release, state.unit, state.wave, lang))
     if table.empty:
         return View(_t("v_heatmap", lang), note(_t("no_children", lang)), table,
                     f"heatmap-{state.unit}-{state.wave}")
@@ -545,12 +584,12 @@ def _view_heatmap(state: ExplorerState, source: Published) -> View:
     return View(_t("v_heatmap", lang), html, table, f"heatmap-{state.unit}-{state.wave}")
 
 
-def _view_alike(state: ExplorerState, source: Published) -> View:
+def _view_alike(state: ExplorerState, release) -> View:
     from workbench.views import alike_different
 
-    survey, lang = source.survey, state.lang
-    table = source.memo(("alike", state.unit, state.wave, lang),
-                        lambda: alike_different(survey, state.unit, state.wave, lang=lang))
+    lang = state.lang
+    table = release.memo(("explorer-alike", state.unit, state.wave, lang),
+                         lambda: alike_different(release, state.unit, state.wave, lang=lang))
     if table.empty:
         return View(_t("v_alike", lang), note(_t("alike_hidden", lang)), table,
                     f"alike-{state.unit}-{state.wave}")
@@ -564,70 +603,9 @@ def _view_alike(state: ExplorerState, source: Published) -> View:
     return View(_t("v_alike", lang), html, table, f"alike-{state.unit}-{state.wave}")
 
 
-def _p_text(p, lang: str) -> str:
-    if pd.isna(p):
-        return DASH
-    return f"< {number(0.001, lang, 3)}" if p < 0.001 else number(p, lang, 3)
-
-
-def unavailable_comparison(survey: Survey, unit: str, wave: str, against: str,
-                           lang: str = "nb") -> str | None:
-    """Why the comparison cannot be made at all (no parent, no earlier wave, no benchmarks),
-    in plain words; None when it can be tried."""
-    if against == "parent" and survey.hierarchy(wave).parent(unit) is None:
-        return _t("no_parent", lang)
-    if against == "previous" and survey.waves.index(wave) == 0:
-        return _t("no_previous", lang)
-    if against == "benchmark" and survey.benchmarks is None:
-        return _t("no_benchmarks", lang)
-    return None
-
-
-def comparison_tables(source: Published, unit: str, wave: str, lang: str,
-                      against: tuple[str, ...] = ("parent", "benchmark", "previous")
-                      ) -> dict[str, pd.DataFrame | str]:
-    """``compare`` of the unit against each of ``against``: a table, or why there is none."""
-    from workbench.compare import compare
-
-    out: dict[str, pd.DataFrame | str] = {}
-    for kind in against:
-        def run(kind=kind):
-            why = unavailable_comparison(source.survey, unit, wave, kind, lang)
-            if why:
-                return why
-            try:
-                return compare(source.survey, unit, kind, wave=wave, lang=lang)
-            except WorkbenchError as exc:
-                return str(exc)
-        out[kind] = source.memo(("compare", unit, wave, kind, lang), run)
-    return out
-
-
-def comparison_html(table: pd.DataFrame, lang: str, min_n: int, detail: bool = True) -> str:
-    """One comparison as a table: means, difference, (p, d,) and the plain verdict."""
-    header = [_t("factor", lang), _t("mean", lang), _t("other", lang), _t("diff", lang)]
-    if detail:
-        header += [_t("p_adj", lang), _t("d", lang)]
-    header.append(_t("verdict", lang))
-    body = []
-    for _, row in table.iterrows():
-        if bool(row["suppressed"]) or pd.isna(row["diff"]):
-            reason = row["reason"] if isinstance(row["reason"], str) and row["reason"] else None
-            hidden = cell_mean(np.nan, lang, True, reason, min_n)
-            body.append([row["label"], hidden] + [""] * (len(header) - 2))
-            continue
-        line = [row["label"], number(row["mean"], lang), number(row["other_mean"], lang),
-                number(row["diff"], lang)]
-        if detail:
-            line += [_p_text(row["p_adj"], lang), number(row["d"], lang)]
-        line.append(row["verdict"])
-        body.append(line)
-    return html_table(header, body, text_columns=(0, -1))
-
-
-def _view_compare(state: ExplorerState, source: Published) -> View:
-    lang, min_n = state.lang, source.survey.config.min_n
-    tables = comparison_tables(source, state.unit, state.wave, lang)
+def _view_compare(state: ExplorerState, release) -> View:
+    lang, min_n = state.lang, _min_n(release)
+    tables = comparison_tables(release, state.unit, state.wave, lang)
     html, frames = "", []
     for kind, table in tables.items():
         html += heading(_t(f"against_{kind}", lang), 4)
@@ -641,51 +619,28 @@ def _view_compare(state: ExplorerState, source: Published) -> View:
     return View(_t("v_compare", lang), html, table, f"compare-{state.unit}-{state.wave}")
 
 
-def response_table(source: Published, unit: str, lang: str) -> pd.DataFrame:
-    """Answers, invited and response rate per wave, as :func:`workbench.views.response_rates`
-    (cut from the kept tables)."""
-    rows = []
-    for wave in source.survey.waves:
-        part = source.rows(unit, wave, "factor", lang)
-        if not len(part):
-            continue
-        first = part.iloc[0]
-        invited = first["invited"]
-        answers = first["answers"]
-        rate = 100.0 * answers / invited if pd.notna(invited) and invited > 0 else np.nan
-        rows.append({"wave": wave, "unit_id": unit, "unit_name": first["unit_name"],
-                     "answers": answers, "invited": invited, "rate": rate,
-                     "suppressed": bool(first["suppressed"]), "reason": first["reason"]})
-    frame = pd.DataFrame(rows, columns=["wave", "unit_id", "unit_name", "answers", "invited",
-                                        "rate", "suppressed", "reason"])
-    frame["answers"] = frame["answers"].astype("Int64")
-    frame["invited"] = frame["invited"].astype("Int64")
-    return frame
-
-
-def _view_response(state: ExplorerState, source: Published) -> View:
+def _view_response(state: ExplorerState, release) -> View:
     from workbench.plots import plot_distribution
     from workbench.views import response_rates
 
-    survey, lang, min_n = source.survey, state.lang, source.survey.config.min_n
+    lang, min_n = state.lang, _min_n(release)
+    table = release.memo(("explorer-rates", state.unit, state.by, lang),
+                         lambda: response_rates(release, state.unit, by=state.by, lang=lang))
     if state.by:
-        table = source.memo(("rates", state.unit, state.by, lang),
-                            lambda: response_rates(survey, state.unit, by=state.by, lang=lang))
-        names = survey.config.background[state.by].values
-        table = table[table["wave"] == state.wave]
+        names = release.config.background[state.by].values
+        table = table[table["wave"].astype(str) == state.wave]
         category = [names[g](lang) if g in names else str(g) for g in table["group"]]
     else:
-        table = response_table(source, state.unit, lang)
-        category = list(table["wave"])
+        category = [str(w) for w in table["wave"]]
     shares = pd.DataFrame({"category": category, "share": table["rate"].to_numpy(dtype=float),
-                           "suppressed": table["suppressed"].to_numpy(),
+                           "suppressed": table["suppressed"].to_numpy(dtype=bool),
                            "reason": table["reason"].to_numpy()})
     shares.loc[shares["share"].isna(), "suppressed"] = True
     ax = plot_distribution(shares, lang=lang, min_n=min_n)
     ax.set_xlabel(_t("rate", lang))
     body = []
     for cat, (_, row) in zip(category, table.iterrows()):
-        hidden = pd.isna(row["rate"])
+        hidden = bool(row["suppressed"]) or pd.isna(row["rate"])
         body.append([cat, DASH if pd.isna(row["answers"]) else number(row["answers"], lang, 0),
                      DASH if pd.isna(row["invited"]) else number(row["invited"], lang, 0),
                      cell_mean(np.nan, lang, True, _reason(row), min_n) if hidden
@@ -697,30 +652,28 @@ def _view_response(state: ExplorerState, source: Published) -> View:
                 f"response-{state.unit}")
 
 
-def _view_extra(state: ExplorerState, source: Published) -> View:
+def _view_extra(state: ExplorerState, release) -> View:
     from workbench.plots import plot_distribution
     from workbench.views import appraisal, category_distribution
 
-    survey, lang, min_n = source.survey, state.lang, source.survey.config.min_n
-    questions = [q for q in survey.instrument.extra
+    lang, min_n = state.lang, _min_n(release)
+    instrument = release.instrument
+    questions = [q for q in instrument.extra
                  if q.type == "category" and q.id not in ("appraisal",)]
-    has_appraisal = {"appraisal", "appraisal_useful"} <= set(survey.instrument.extra_ids)
+    has_appraisal = {"appraisal", "appraisal_useful"} <= set(instrument.extra_ids)
     if not questions and not has_appraisal:
         return View(_t("v_extra", lang), note(_t("no_extra", lang)), pd.DataFrame(),
                     f"extra-{state.unit}")
     html, frames = "", []
     for q in questions:
-        table = source.memo(("category", state.unit, state.wave, q.id, lang),
-                            lambda q=q: category_distribution(survey, state.unit, q.id,
-                                                              state.wave, lang))
+        table = category_distribution(release, state.unit, q.id, state.wave, lang)
         shares = table.rename(columns={"label": "category"})
         ax = plot_distribution(shares, lang=lang, min_n=min_n)
         html += heading(q.name(lang), 4) + note(q.text(lang)) + figure_html(ax.figure,
                                                                            q.name(lang))
         frames.append(table.assign(question=q.id))
     if has_appraisal:
-        table = source.memo(("appraisal", state.unit, lang),
-                            lambda: appraisal(survey, state.unit, lang=lang))
+        table = appraisal(release, state.unit, lang=lang)
         body = []
         for _, row in table.iterrows():
             if row["suppressed"]:
@@ -736,13 +689,12 @@ def _view_extra(state: ExplorerState, source: Published) -> View:
                 f"extra-{state.unit}-{state.wave}")
 
 
-def _view_reliability(state: ExplorerState, source: Published) -> View:
-    from workbench.reliability import reliability
-
-    survey, lang = source.survey, state.lang
-    table = source.memo(("reliability", state.wave),
-                        lambda: reliability(survey, wave=state.wave))
-    names = {f.id: f.name(lang) for f in survey.instrument.factors}
+def _view_reliability(state: ExplorerState, release) -> View:
+    lang = state.lang
+    table = release.tables["reliability"]
+    if len(table):
+        table = table.loc[table["wave"].astype(str) == state.wave].reset_index(drop=True)
+    names = {f.id: f.name(lang) for f in release.instrument.factors}
     body = [[names.get(r["factor"], r["factor"]), number(r["items"], lang, 0),
              number(r["n"], lang, 0), number(r["alpha"], lang),
              number(r.get("alpha_listwise", np.nan), lang)] for _, r in table.iterrows()]
@@ -758,25 +710,32 @@ _RENDER = {"overview": _view_overview, "table": _view_table, "distribution": _vi
            "reliability": _view_reliability}
 
 
-def render(state: ExplorerState, source: Published) -> View:
-    """The view ``state.view`` of ``state``'s unit, wave and factor, from published tables.
+def render(state: ExplorerState, release) -> View:
+    """The view ``state.view`` of ``state``'s unit, wave and factor, cut from the release.
 
     A problem in one view (e.g. a comparison that cannot be made) becomes a message in the
     view, never a traceback in the page.
     """
-    import matplotlib.pyplot as plt
-
     lang = state.lang
     try:
-        view = _RENDER[state.view](state, source)
+        view = _RENDER[state.view](state, release)
     except WorkbenchError as exc:
         view = View(_t(f"v_{state.view}", lang), note(_t("error", lang, message=str(exc))),
                     pd.DataFrame(), state.view)
     finally:
-        plt.close("all")  # a figure left open would leak memory in a long-running kernel
+        _close_figures()
     if state.by and state.view not in ("overview", "response"):
         view = replace(view, html=note(_t("by_ignored", lang)) + view.html)
     return view
+
+
+def _close_figures() -> None:
+    """A figure left open would leak memory in a long-running kernel (only when drawn)."""
+    import sys
+
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")
 
 
 #: The state fields each view depends on: a change elsewhere keeps the view on screen.
@@ -792,17 +751,18 @@ def view_key(state: ExplorerState) -> tuple:
             *(getattr(state, name) for name in DEPENDS[state.view]))
 
 
-def page_header(state: ExplorerState, source: Published) -> str:
+def page_header(state: ExplorerState, release) -> str:
     """Unit name, path (below the top unit) and size above the view."""
-    survey, lang = source.survey, state.lang
-    name = survey.hierarchy(state.wave).name(state.unit, lang)
+    lang = state.lang
+    hierarchy = release.hierarchy(state.wave)
+    name = hierarchy.name(state.unit, lang)
     path = ""
-    if survey.hierarchy(state.wave).parent(state.unit) is not None:
-        path = (f"<p class='wb-path'>{escape(unit_path(survey, state.unit, state.wave, lang))}"
+    if hierarchy.parent(state.unit) is not None:
+        path = (f"<p class='wb-path'>{escape(unit_path(release, state.unit, state.wave, lang))}"
                 "</p>")
     return (f"<div class='wb-app'><h2>{escape(name)}</h2>{path}<p class='wb-sub'>"
-            f"{escape(survey.name(lang))} · {escape(_t('wave', lang))} {escape(state.wave)} · "
-            f"{escape(_size_text(source, state.unit, state.wave, lang))}</p></div>")
+            f"{escape(release.name(lang))} · {escape(_t('wave', lang))} {escape(state.wave)} · "
+            f"{escape(size_text(release, state.unit, state.wave, lang))}</p></div>")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -816,29 +776,32 @@ class ExplorerApp:
     untrusted value that is not allowed leaves the state, and the page, unchanged.
     """
 
-    def __init__(self, survey: Survey, lang: str | None = None):
+    def __init__(self, release, lang: str | None = None):
         import ipywidgets as widgets
 
-        self.source = Published(survey)
-        self.state = ExplorerState.start(survey, lang)
+        self.release = release
+        self.state = ExplorerState.start(release, lang)
         self._quiet = False
         self._views: dict[tuple, View] = {}
         self._shown: tuple | None = None
         self._listed: tuple | None = None
-        self._listed_ids: frozenset[str] = frozenset()
         self._labelled: str | None = None
         lang = self.state.lang
         layout = widgets.Layout
         self.search = widgets.Text(placeholder=_t("search_hint", lang),
                                    description=_t("search", lang), continuous_update=True,
                                    style={"description_width": "initial"},
-                                   layout=layout(width="340px"))
-        self.units = widgets.Select(rows=9, layout=layout(width="640px"),
+                                   layout=layout(width="420px"))
+        self.found = widgets.HTML()
+        # as wide as the page: long names (and a search result's parent) are not clipped
+        self.units = widgets.Select(rows=9, layout=layout(width="100%", max_width="1060px"),
                                     description=_t("unit", lang))
-        self.wave = widgets.Dropdown(description=_t("wave", lang), layout=layout(width="220px"))
+        self.units.add_class("wb-units")
+        self.wave = widgets.Dropdown(description=_t("wave", lang), layout=layout(width="200px"))
         self.factor = widgets.Dropdown(description=_t("factor", lang),
                                        layout=layout(width="420px"))
         self.by = widgets.Dropdown(description=_t("by", lang), layout=layout(width="300px"))
+        self.by_hint = widgets.HTML()
         self.lang = widgets.ToggleButtons(options=[("Bokmål", "nb"), ("English", "en")],
                                           value=lang, description=_t("language", lang),
                                           style={"button_width": "90px"})
@@ -858,37 +821,40 @@ class ExplorerApp:
         self.view.observe(lambda c: self._set(self.state.with_view(c["new"])), names="value")
         controls = widgets.VBox([
             widgets.HBox([self.search, self.lang]),
-            widgets.HBox([self.units, widgets.VBox([self.wave, self.by])]),
-            widgets.HBox([self.factor, self.view]),
+            self.found,
+            self.units,
+            widgets.HBox([self.wave, self.by, self.factor]),
+            self.by_hint,
+            self.view,
         ])
         self.widget = widgets.VBox([widgets.HTML(CSS), controls, self.header, self.body,
                                     self.downloads], layout=layout(padding="0 0 2em 0"))
         self.widget.add_class("wb-app")
         self.redraw()
 
-    # -- options follow the state (language, wave, unit); callbacks stay quiet meanwhile
+    # -- options follow the state (language, wave, search); callbacks stay quiet meanwhile
 
     def _fill_options(self) -> None:
-        state, survey, lang = self.state, self.source.survey, self.state.lang
+        state, release, lang = self.state, self.release, self.state.lang
         self._quiet = True
         try:
-            query = self.search.value
+            query = str(self.search.value)[:200]
             listed = (state.wave, lang, query)
-            if listed != self._listed or state.unit not in self._listed_ids:
+            if listed != self._listed:
                 # the unit list only changes with the search, the wave or the language
-                ids = search_units(survey, state.wave, query)
-                if state.unit not in ids:
-                    ids = [state.unit] + ids
-                flat = bool(query.strip())
-                self.units.options = [(unit_label(self.source, u, state.wave, lang, flat), u)
-                                      for u in ids]
-                self._listed, self._listed_ids = listed, frozenset(ids)
-            self.units.value = state.unit
+                options, found = unit_options(release, state, query)
+                self.units.options = options
+                self.found.value = (f"<p class='wb-hint' role='status'>{escape(found)}</p>"
+                                    if found else "")
+                self._listed = listed
+            listed_ids = {value for _, value in self.units.options}
+            # the chosen unit stays the page's unit; it is selected only when listed
+            self.units.value = state.unit if state.unit in listed_ids else None
             if lang != self._labelled:
                 self.wave.options = list(state.choices.waves)
-                self.factor.options = [(f.name(lang), f.id) for f in survey.instrument.factors]
+                self.factor.options = [(f.name(lang), f.id) for f in release.instrument.factors]
                 self.by.options = [(_t("by_none", lang), "")] + [
-                    (survey.config.background[v].name(lang), v)
+                    (release.config.background[v].name(lang), v)
                     for v in state.choices.background]
                 self.view.options = [(_t(f"v_{v}", lang), v) for v in VIEWS]
                 for widget, key in ((self.search, "search"), (self.units, "unit"),
@@ -901,7 +867,10 @@ class ExplorerApp:
             self.wave.value = state.wave
             self.factor.value = state.factor
             self.by.value = state.by or ""
-            self.by.disabled = not state.by_allowed
+            off = bool(state.choices.background) and not state.by_allowed
+            self.by.disabled = off
+            self.by_hint.value = (f"<p class='wb-hint'>{escape(background_note(release, lang))}"
+                                  "</p>" if off else "")
             self.view.value = state.view
             self.lang.value = lang
         finally:
@@ -928,29 +897,27 @@ class ExplorerApp:
         if key in self._views:
             view = self._views.pop(key)
         else:
-            view = render(self.state, self.source)
+            view = render(self.state, self.release)
         self._views[key] = view
         while len(self._views) > 40:  # the views seen last; the oldest go first
             self._views.pop(next(iter(self._views)))
         lang = self.state.lang
-        self.header.value = page_header(self.state, self.source)
+        self.header.value = page_header(self.state, self.release)
         if key == self._shown:  # e.g. another factor in a view that shows every factor
             return view
         self._shown = key
         self.body.value = f"<div class='wb-app'>{heading(view.title)}{view.html}</div>"
         # the files come after the view is on screen: making the XLSX takes a moment
-        links = download_links(view.table, view.stem, sheet=view.title)
+        links = download_links(view.table, view.stem, sheet=view.title, lang=lang)
         self.downloads.value = (f"<div class='wb-app'><p>{escape(_t('download', lang))}</p>"
                                 f"{links}</div>" if links else "")
         return view
 
 
-def explorer_app(dataset: str | Path, lang: str | None = None):
-    """The explorer for a dataset folder, as an ipywidgets box (what the notebook shows)."""
-    from workbench.validate import load_survey
-
-    app = ExplorerApp(load_survey(dataset), lang)
-    for wave in app.source.survey.waves:  # every wave's table now, not at the first click
-        app.source.by_unit(wave, "factor", app.state.lang)
-    settle()
+def explorer_app(source: str | Path, lang: str | None = None):
+    """The explorer for a release (or a release or dataset folder), as an ipywidgets box
+    (what the notebook shows)."""
+    release = load_release(source)
+    app = ExplorerApp(release, lang)
+    trim_memory()
     return app.widget

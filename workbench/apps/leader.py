@@ -11,9 +11,11 @@ browser (the chosen subunit, comparison, language) is checked against it by the 
 methods: a value outside the grant (e.g. another unit sent by a forged widget message)
 leaves the state as it was, and nothing is rendered for it.
 
-Served by Voila with preheated kernels: :func:`leader_page` loads the survey and computes the
-published tables first, *then* waits for the request (``voila.utils.wait_for_request``), so
-the page only has to verify the token and draw one unit.
+Every number comes from the release (:class:`workbench.release.Release`, cut by
+:mod:`workbench.views`). Served by Voila with preheated kernels: :func:`leader_page` reads the
+release folder first (never the dataset's responses), *then* waits for the request
+(``voila.utils.wait_for_request``), so the page only has to verify the token and cut one
+unit's rows.
 """
 
 from __future__ import annotations
@@ -32,21 +34,24 @@ import pandas as pd
 from workbench.access import Grant, Refused, load_secret, secret_path, token_from_query, verify
 from workbench.apps._common import (
     CSS,
-    Published,
     cell_mean,
+    comparison_html,
+    comparison_tables,
     figure_html,
     heading,
     html_table,
+    load_release,
     note,
-    settle,
+    trim_memory,
+    unavailable_comparison,
 )
-from workbench.apps.explorer import comparison_html, comparison_tables, unavailable_comparison
 from workbench.errors import WorkbenchError
 from workbench.i18n import DASH, LANGS, number, percent, text
-from workbench.survey import Survey
 
-__all__ = ["AGAINST", "LINK_ENV", "LeaderState", "allowed_units", "refusal_html", "header_html",
-           "results_html", "comparison_section", "reading_html", "steps_html", "guide_html",
+__all__ = ["AGAINST", "LINK_ENV", "LEADER_TABLES", "FIRST_VIEW", "LeaderState", "allowed_units",
+           "refusal_html", "header_html", "results_html", "results_table_html",
+           "figure_section", "LEADER_CSS",
+           "first_view_html", "comparison_section", "reading_html", "steps_html", "guide_html",
            "handout_files", "request_token", "LeaderApp", "leader_page", "prepare"]
 
 #: The comparisons a leader may choose.
@@ -153,12 +158,17 @@ def _t(key: str, lang: str, **fields) -> str:
 # state
 
 
-def allowed_units(source: Published, grant: Grant) -> tuple[str, ...]:
+def allowed_units(release, grant: Grant) -> tuple[str, ...]:
     """The granted unit and its published subunits (depth first), in the grant's wave."""
-    hierarchy = source.survey.hierarchy(grant.wave)
+    from workbench.views import published_units
+
+    if grant.wave not in release.waves:
+        return ()
+    hierarchy = release.hierarchy(grant.wave)
     if grant.unit not in hierarchy:
         return ()
-    return tuple(u for u in hierarchy.subtree(grant.unit) if source.published(u, grant.wave))
+    shown = published_units(release, grant.wave)
+    return tuple(u for u in hierarchy.subtree(grant.unit) if u in shown)
 
 
 @dataclass(frozen=True)
@@ -178,15 +188,16 @@ class LeaderState:
     comparisons: tuple[str, ...] = field(default=AGAINST, repr=False)
 
     @classmethod
-    def start(cls, source: Published, grant: Grant, lang: str | None = None) -> "LeaderState":
-        allowed = allowed_units(source, grant)
+    def start(cls, release, grant: Grant, lang: str | None = None) -> "LeaderState":
+        if grant.wave not in release.waves:
+            raise Refused("unknown_unit")
+        allowed = allowed_units(release, grant)
         if grant.unit not in allowed:
             raise Refused("unknown_unit")
-        lang = lang if lang in LANGS else source.survey.config.language
+        lang = lang if lang in LANGS else release.config.language
         # offer only the comparisons this survey can make for the granted subtree
-        survey = source.survey
         comparisons = tuple(a for a in AGAINST if any(
-            unavailable_comparison(survey, unit, grant.wave, a) is None for unit in allowed))
+            unavailable_comparison(release, unit, grant.wave, a) is None for unit in allowed))
         return cls(grant=grant, allowed=allowed, unit=grant.unit, lang=lang,
                    against=comparisons[0] if comparisons else "parent",
                    comparisons=comparisons or ("parent",))
@@ -197,12 +208,12 @@ class LeaderState:
         return replace(self, unit=unit)
 
     def with_against(self, against) -> "LeaderState":
-        if against not in self.comparisons:
+        if not isinstance(against, str) or against not in self.comparisons:
             return self
         return replace(self, against=against)
 
     def with_lang(self, lang) -> "LeaderState":
-        if lang not in LANGS:
+        if not isinstance(lang, str) or lang not in LANGS:
             return self
         return replace(self, lang=lang)
 
@@ -219,8 +230,8 @@ def refusal_html(reason: str) -> str:
             "</div></div>")
 
 
-def _size(source: Published, unit: str, wave: str, lang: str) -> str:
-    answers, invited = source.size(unit, wave)
+def _size(release, unit: str, wave: str, lang: str) -> str:
+    answers, invited = release.size(unit, wave)
     if answers is None:
         return ""
     if invited:
@@ -229,57 +240,94 @@ def _size(source: Published, unit: str, wave: str, lang: str) -> str:
     return _t("size_only", lang, answers=number(answers, lang, 0))
 
 
-def header_html(state: LeaderState, source: Published) -> str:
-    survey, lang, wave = source.survey, state.lang, state.grant.wave
-    name = survey.hierarchy(wave).name(state.unit, lang)
+def header_html(state: LeaderState, release) -> str:
+    lang, wave = state.lang, state.grant.wave
+    name = release.hierarchy(wave).name(state.unit, lang)
     return (f"<h2>{escape(_t('title', lang, unit=name))}</h2><p class='wb-sub'>"
-            f"{escape(_t('sub', lang, survey=survey.name(lang), wave=wave))}.<br>"
-            f"{escape(_size(source, state.unit, wave, lang))}</p>")
+            f"{escape(_t('sub', lang, survey=release.name(lang), wave=wave))}.<br>"
+            f"{escape(_size(release, state.unit, wave, lang))}</p>")
 
 
-def results_html(state: LeaderState, source: Published) -> str:
-    """The unit's factor overview (NTNU style, parent beneath) and its table."""
+def _rows(release, unit: str, wave: str, lang: str):
+    from workbench.views import rows
+
+    return rows(release, unit, wave, "factor", lang)
+
+
+def figure_section(state: LeaderState, release) -> str:
+    """How to read the results, then the unit's factor overview (NTNU style, the parent's
+    lighter bar beneath)."""
     from workbench.plots import factor_themes, plot_factor_overview
 
-    survey, lang, wave = source.survey, state.lang, state.grant.wave
-    rows = source.rows(state.unit, wave, "factor", lang)
-    parent = survey.hierarchy(wave).parent(state.unit)
-    prow = source.rows(parent, wave, "factor", lang) if parent else None
-    scale = (survey.instrument.scale.min, survey.instrument.scale.max)
+    lang, wave = state.lang, state.grant.wave
+    rows = _rows(release, state.unit, wave, lang)
+    parent = release.hierarchy(wave).parent(state.unit)
+    prow = _rows(release, parent, wave, lang) if parent else None
+    scale = (release.instrument.scale.min, release.instrument.scale.max)
     ax = plot_factor_overview(rows, prow, lang=lang, scale=scale,
-                              themes=factor_themes(survey.instrument, lang) or None,
-                              min_n=survey.config.min_n)
-    return (heading(_t("h_results", lang)) + figure_html(ax.figure, _t("h_results", lang))
-            + results_table_html(state, source))
+                              themes=factor_themes(release.instrument, lang) or None,
+                              min_n=release.policy.min_n)
+    return (reading_html(lang, release.policy.min_n)
+            + figure_html(ax.figure, _t("h_results", lang)))
 
 
-def results_table_html(state: LeaderState, source: Published) -> str:
+def results_html(state: LeaderState, release) -> str:
+    """The unit's results: the table of factor means first (where the first view has it),
+    then how to read them and the factor overview."""
+    return (heading(_t("h_results", lang=state.lang)) + results_table_html(state, release)
+            + figure_section(state, release))
+
+
+def results_table_html(state: LeaderState, release) -> str:
     """The unit's published factor means, top-box shares and answers as a table."""
-    lang, min_n = state.lang, source.survey.config.min_n
-    rows = source.rows(state.unit, state.grant.wave, "factor", lang)
+    lang, min_n = state.lang, release.policy.min_n
+    rows = _rows(release, state.unit, state.grant.wave, lang)
     body = []
     for _, row in rows.iterrows():
         hidden = bool(row["suppressed"]) or pd.isna(row["mean"])
         reason = row["reason"] if isinstance(row["reason"], str) and row["reason"] else None
         body.append([row["label"], cell_mean(row["mean"], lang, hidden, reason, min_n),
                      DASH if hidden else percent(row["top_box"], lang),
-                     number(row["n"], lang, 0)])
+                     DASH if hidden or pd.isna(row["n"]) else number(row["n"], lang, 0)])
     return html_table([_t("factor", lang), _t("mean", lang), _t("top_box", lang),
                        _t("n", lang)], body)
 
+
+#: The release tables a leader page shows (a kernel reads no other).
+LEADER_TABLES = ("units", "factors", "rates", "comparisons", "benchmarks")
 
 #: Output metadata that the workbench Voila template writes into the page as HTML.
 FIRST_VIEW = {"workbench": "first-view"}
 
 
-def first_view_html(state: LeaderState, source: Published) -> str:
+#: The leader page's own styles: the first view and the widgets put the header and the
+#: results table at the same place, so nothing moves when the widgets take over.
+LEADER_CSS = """<style>
+.wb-first-view {padding: 0 !important}
+.wb-first {padding: 0 0 0 0}
+.wb-leader .wb-controls, .wb-first .wb-controls {height: 46px; min-height: 46px;
+  margin: 0; overflow: visible}
+.wb-leader .widget-html, .wb-leader .widget-html-content, .wb-leader .widget-box,
+.wb-leader .widget-inline-hbox {margin: 0; padding: 0}
+.wb-leader .widget-html-content {font-size: 16px; line-height: 1.45; height: auto}
+.wb-leader h2, .wb-first h2 {margin: 0.3em 0 0.2em}
+.wb-first .wb-part {display: flow-root}
+</style>"""
+
+
+def first_view_html(state: LeaderState, release) -> str:
     """The page as the leader first sees it, before Voila's scripts have loaded: the header
     and the results table, no figure (cheap to make). The template shows it at once and hides
-    it when the widgets arrive (the same texts and numbers, interactive)."""
+    it when the widgets arrive; they draw the same header and table at the same place (the
+    row of controls is kept free), and add the figure, the comparison and the steps below."""
     lang = state.lang
-    return (f"{CSS}<div class='wb-app wb-first'>{header_html(state, source)}"
-            f"{heading(_t('h_results', lang))}{note(_t('wait', lang))}"
-            f"{results_table_html(state, source)}</div>")
+    # one block per widget, as the widgets lay them out (their margins do not collapse)
+    return (f"{CSS}{LEADER_CSS}<div class='wb-app wb-first'>"
+            f"<div class='wb-controls' aria-hidden='true'></div>"
+            f"<div class='wb-part'>{header_html(state, release)}</div>"
+            f"<div class='wb-part'>{heading(_t('h_results', lang))}"
+            f"{results_table_html(state, release)}</div>"
+            f"<div class='wb-part'>{note(_t('wait', lang))}</div></div>")
 
 
 def _under_voila() -> bool:
@@ -296,13 +344,13 @@ def _show_first(html: str) -> None:
     display(HTML(html), metadata=FIRST_VIEW)
 
 
-def comparison_section(state: LeaderState, source: Published) -> str:
+def comparison_section(state: LeaderState, release) -> str:
     """The chosen comparison with its plain verdicts (no p-values: they are for analysts)."""
     lang, wave = state.lang, state.grant.wave
-    table = comparison_tables(source, state.unit, wave, lang, (state.against,))[state.against]
+    table = comparison_tables(release, state.unit, wave, lang, (state.against,))[state.against]
     if isinstance(table, str):
         return note(_t("compare_none", lang, why=table))
-    return comparison_html(table, lang, source.survey.config.min_n, detail=False)
+    return comparison_html(table, lang, release.policy.min_n, detail=False)
 
 
 def reading_html(lang: str, min_n: int = 5) -> str:
@@ -328,8 +376,14 @@ def guide_html(lang: str, min_n: int = 5) -> str:
 # handouts (built by workbench.handouts when it exists)
 
 
+def _handouts_available() -> bool:
+    """True when :mod:`workbench.handouts` is installed (found, not imported: a kernel loads
+    the handout builders only when a leader asks for a handout)."""
+    return importlib.util.find_spec("workbench.handouts") is not None
+
+
 def _handout_module():
-    if importlib.util.find_spec("workbench.handouts") is None:
+    if not _handouts_available():
         return None
     try:
         module = importlib.import_module("workbench.handouts")
@@ -343,19 +397,20 @@ HANDOUT_FORMATS = {"html": "text/html",
                            "presentation"}
 
 
-def handout_files(survey: Survey, unit: str, wave: str, lang: str,
+def handout_files(release, unit: str, wave: str, lang: str,
                   formats: tuple[str, ...] = ("html", "pptx")
                   ) -> list[tuple[str, str, bytes]] | None:
-    """``(file name, MIME type, bytes)`` of the unit's handout in ``formats``; None when
-    :mod:`workbench.handouts` is not there or refuses the unit."""
+    """``(file name, MIME type, bytes)`` of the unit's handout in ``formats``, built from the
+    release; None when :mod:`workbench.handouts` is not there or refuses the unit."""
     module = _handout_module()
     if module is None:
         return None
     try:
-        handout = module.Handout.for_unit(survey, unit, wave=wave, lang=lang)
+        handout = module.Handout.for_unit(release, unit, wave=wave, lang=lang)
         return [(f"{unit}-{handout.filename(fmt)}", HANDOUT_FORMATS[fmt], handout.render(fmt))
                 for fmt in formats]
-    except WorkbenchError:
+    except (WorkbenchError, TypeError, AttributeError, KeyError, ValueError):
+        # refused, or builders that do not read a release yet: no handout, no traceback
         return None
 
 
@@ -395,10 +450,10 @@ def request_token() -> str | None:
 class LeaderApp:
     """The leader page's widgets around one :class:`LeaderState` (verified before)."""
 
-    def __init__(self, source: Published, state: LeaderState, defer: bool = False):
+    def __init__(self, release, state: LeaderState, defer: bool = False):
         import ipywidgets as widgets
 
-        self.source, self.state = source, state
+        self.release, self.state = release, state
         self._quiet = False
         layout = widgets.Layout
         self.lang = widgets.ToggleButtons(options=[("Bokmål", "nb"), ("English", "en")],
@@ -409,32 +464,49 @@ class LeaderApp:
         for w in (self.unit, self.against):
             w.style.description_width = "initial"
         # few widgets: every one costs the browser a model or three before the page shows
-        self.header, self.results, self.comparison, self.steps = (widgets.HTML()
-                                                                  for _ in range(4))
+        self.header, self.results, self.details, self.comparison, self.steps = (
+            widgets.HTML() for _ in range(5))
         self.handout_button = widgets.Button(layout=layout(width="auto"))
         self.handout_link = widgets.HTML()
-        self.handout_button.layout.display = "" if _handout_module() is not None else "none"
+        self.handout_button.layout.display = "" if _handouts_available() else "none"
         self.unit.observe(lambda c: self._set(self.state.with_unit(c["new"])), names="value")
         self.against.observe(lambda c: self._set(self.state.with_against(c["new"])),
                              names="value")
         self.lang.observe(lambda c: self._set(self.state.with_lang(c["new"])), names="value")
         self.handout_button.on_click(lambda _b: self._handout())
+        controls = widgets.HBox([self.lang, self.unit], layout=layout(align_items="center"))
+        controls.add_class("wb-controls")
+        # the header and the table first, where the first view shows them; the rest below
         self.widget = widgets.VBox([
-            widgets.HBox([self.lang, self.unit]), self.header, self.results, self.against,
+            controls, self.header, self.results, self.details, self.against,
             self.comparison, self.steps,
             widgets.HBox([self.handout_button, self.handout_link]),
-        ], layout=layout(padding="0 0 2em 0"))
+        ])
         self.widget.add_class("wb-app")
+        self.widget.add_class("wb-leader")
         self._labels()
-        if defer and _after_this_cell(self.redraw):
-            self.redraw(skeleton=True)  # the page is up at once; the figures follow
+        self._drawn = False
+        if defer and _later(DRAW_AFTER, self._draw_once):
+            # the page is up at once (what the first view shows); the figure and the
+            # comparison are drawn when a browser shows the widgets (or a little later):
+            # drawing while the request is answered would keep the kernel from reporting
+            # idle, and the page from being sent, for seconds when many leaders come at once
+            self.redraw(skeleton=True)
+            self.results._view_count = 0
+            self.results.observe(lambda change: self._draw_once() if change["new"] else None,
+                                 names="_view_count")
         else:
+            self._draw_once()
+
+    def _draw_once(self) -> None:
+        if not self._drawn:
+            self._drawn = True
             self.redraw()
 
     def _labels(self) -> None:
         """Widget texts and options in the state's language, set without callbacks."""
         state, lang = self.state, self.state.lang
-        hierarchy = self.source.survey.hierarchy(state.grant.wave)
+        hierarchy = self.release.hierarchy(state.grant.wave)
         base = hierarchy.level(state.grant.unit)
         self._quiet = True
         try:
@@ -446,7 +518,7 @@ class LeaderApp:
             self.unit.value = state.unit
             self.unit.description = _t("unit", lang)
             self.lang.value = lang
-            self.lang.description = _t("language", lang)
+            self.lang.tooltips = [_t("language", lang)] * 2  # the buttons name the languages
             self.handout_button.description = _t("handout", lang)
         finally:
             self._quiet = False
@@ -467,25 +539,29 @@ class LeaderApp:
             self.redraw()
 
     def redraw(self, only_comparison: bool = False, skeleton: bool = False) -> None:
-        """Draw the state's unit; every number comes from the published tables.
+        """Draw the state's unit; every number comes from the release.
 
-        ``skeleton``: the texts only, with a placeholder where the results will be.
+        ``skeleton``: the header and the results table (the first view's content) without
+        the figure and the comparison, which follow (see :data:`DRAW_AFTER`).
         """
-        state, source = self.state, self.source
+        state, release = self.state, self.release
         if state.unit not in state.allowed:  # cannot happen: with_unit checks; kept as a guard
             return
-        lang, min_n = state.lang, source.survey.config.min_n
+        lang = state.lang
         if not only_comparison:
             self.handout_link.value = ""
-            self.header.value = CSS + header_html(state, source) + reading_html(lang, min_n)
+            self.header.value = CSS + LEADER_CSS + header_html(state, release)
+            self.results.value = (heading(_t("h_results", lang))
+                                  + results_table_html(state, release))
             self.steps.value = steps_html(lang)
             compare = heading(_t("h_compare", lang))
             if skeleton:
-                self.results.value = (heading(_t("h_results", lang)) + note(_t("wait", lang))
-                                      + compare)
+                self.details.value = note(_t("wait", lang)) + compare
+                self.comparison.value = note(_t("wait", lang))
                 return
-            self.results.value = results_html(state, source) + compare
-        self.comparison.value = comparison_section(state, source)
+            self._drawn = True
+            self.details.value = figure_section(state, release) + compare
+        self.comparison.value = comparison_section(state, release)
 
     def _handout(self) -> None:
         import base64
@@ -494,7 +570,7 @@ class LeaderApp:
         if state.unit not in state.allowed:  # the grant, checked again
             return
         self.handout_link.value = note(_t("handout_wait", state.lang))
-        made = handout_files(self.source.survey, state.unit, state.grant.wave, state.lang)
+        made = handout_files(self.release, state.unit, state.grant.wave, state.lang)
         if not made:
             self.handout_link.value = note(_t("handout_none", state.lang))
             return
@@ -507,9 +583,13 @@ class LeaderApp:
         self.handout_link.value = f"<div class='wb-downloads'>{''.join(links)}</div>"
 
 
-def _after_this_cell(task) -> bool:
-    """Run ``task`` on the kernel's event loop once the running cell is done; False outside
-    a Jupyter kernel (plain Python, tests), where the caller runs it itself."""
+#: Seconds after which a deferred page draws its figure even if no browser said it shows it.
+DRAW_AFTER = 4.0
+
+
+def _later(seconds: float, task) -> bool:
+    """Run ``task`` on the kernel's event loop after ``seconds``; False outside a Jupyter
+    kernel (plain Python, tests), where the caller runs it itself."""
     import asyncio
 
     try:
@@ -523,42 +603,56 @@ def _after_this_cell(task) -> bool:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         return False
-    loop.call_soon(task)
+    loop.call_later(seconds, task)
     return True
 
 
-def prepare(dataset: str | Path) -> Published:
-    """Load the survey and compute what every leader page needs (before any request)."""
-    from workbench.validate import load_survey
+def prepare(source):
+    """Read the release and cut what every leader page needs (before any request).
 
-    survey = load_survey(dataset)
-    source = Published(survey)
-    for wave in survey.waves:
-        source.by_unit(wave, "factor", survey.config.language)
+    ``source`` is a :class:`Release`, a release folder (what ``workbench serve`` gives its
+    kernels) or a dataset folder (JupyterLab, tests). Nothing here draws: matplotlib is
+    imported when the first figure is. Returns the :class:`workbench.release.Release`.
+    """
+    from workbench.views import published_units, rows
+
+    release = load_release(source)
+    for name in LEADER_TABLES:  # read now, not while a leader waits; the others never
+        release.tables[name]
+    # the last wave's factor table: links are made for it (another wave is cut on demand)
+    wave = release.waves[-1]
+    rows(release, release.hierarchy(wave).root, wave, "factor", release.config.language)
+    for each in release.waves:  # which units a link may name, in every wave
+        published_units(release, each)
     import ipywidgets  # noqa: F401  (imported now, not while a leader waits)
-    import matplotlib.pyplot as plt
 
-    import workbench.compare  # noqa: F401
-    import workbench.plots  # noqa: F401
-
-    # draw once: fonts and text layout are cached for the first real page
-    fig, ax = plt.subplots(figsize=(2, 1))
-    ax.text(0.5, 0.5, "4,12")
-    from workbench.apps._common import figure_svg
-
-    figure_svg(fig)
-    settle()
-    return source
+    trim_memory()
+    return release
 
 
-def leader_page(dataset: str | Path, token: str | None = None, now: float | None = None):
+def _known(release):
+    from workbench.views import published_units
+
+    def known(unit: str, wave: str) -> bool:
+        return wave in release.waves and unit in published_units(release, wave)
+    return known
+
+
+def _secret_file(source) -> Path:
+    if hasattr(source, "path") and getattr(source, "path", None) is not None:
+        source = source.path
+    return secret_path(source)
+
+
+def leader_page(source, token: str | None = None, now: float | None = None):
     """The leader page for the link of this request, as an ipywidgets box.
 
     Parameters
     ----------
-    dataset
-        The dataset folder (its secret is ``<dataset>/.workbench/secret`` unless
-        ``$WORKBENCH_SECRET_FILE`` names another file).
+    source
+        The release folder (``$WORKBENCH_RELEASE`` under ``workbench serve``), a
+        :class:`Release`, or a dataset folder. The secret is ``$WORKBENCH_SECRET_FILE``, else
+        the dataset's (see :func:`workbench.access.secret_path`).
     token
         The link's token; default: read from the request (see :func:`request_token`).
     now
@@ -571,25 +665,23 @@ def leader_page(dataset: str | Path, token: str | None = None, now: float | None
     """
     import ipywidgets as widgets
 
-    source = prepare(dataset)
+    release = prepare(source)
     token = request_token() if token is None else token
     try:
         if not token:
             raise Refused("missing")
         try:
-            secret = load_secret(secret_path(dataset))
+            secret = load_secret(_secret_file(source))
         except WorkbenchError:
             raise Refused("unavailable") from None
         grant = verify(token, secret, now=time.time() if now is None else now,
-                       known=lambda unit, wave: wave in source.survey.waves
-                       and unit in source.survey.hierarchy(wave)
-                       and source.published(unit, wave))
-        state = LeaderState.start(source, grant)
+                       known=_known(release))
+        state = LeaderState.start(release, grant)
     except Refused as refused:
         refusal = refusal_html(refused.reason)
         _show_first(refusal)
         box = widgets.VBox([widgets.HTML(refusal)])
         box.add_class("wb-app")
         return box
-    _show_first(first_view_html(state, source))
-    return LeaderApp(source, state, defer=True).widget
+    _show_first(first_view_html(state, release))
+    return LeaderApp(release, state, defer=True).widget

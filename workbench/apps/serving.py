@@ -1,18 +1,26 @@
 """``workbench serve``: two Voila servers, one for analysts (behind a token), one for leaders.
 
+Both read the release only. ``workbench serve DATASET|RELEASE`` first builds the dataset's
+release, or reuses it when it is fresh (:func:`workbench.release.open_release`), and hands the
+kernels the release folder (``$WORKBENCH_RELEASE``); no kernel ever gets the dataset's path,
+so none can load a respondent row.
+
 - The **analyst server** (``--port``, default 8866) serves every notebook in ``notebooks/``
   (overview, explorer, ...) behind Voila's token: open the printed URL with ``?token=...``
   once and the browser keeps a cookie. The token is ``$WORKBENCH_TOKEN`` when set, else new
   at every start; it goes to Voila in a config file readable only by the owner, not on the
-  command line.
+  command line. The handouts page writes into ``DATASET/.workbench/handouts`` (for a release
+  folder: the ``.workbench`` folder beside it), and the server serves that folder (only) at
+  ``/workbench/handouts/``, behind the same token (:mod:`workbench.apps._voila`).
 - The **leader server** (``--leader-port``, default the port + 1) serves ``leader.ipynb``
   only, without a token: the signed link is the key (``workbench links --base-url`` with
-  this server's address). Its kernels are preheated (``--pool-size`` of them load the survey
+  this server's address). Its kernels are preheated (``--pool-size`` of them read the release
   before anyone asks); the page reads the query string after ``wait_for_request()``.
 
 Both listen on 127.0.0.1 unless ``--host`` says otherwise, strip the notebooks' sources, hide
-tracebacks and cull kernels idle for 15 minutes. The servers' environment carries the dataset
-path (``WORKBENCH_DATASET``) and the secret's path, never a query string or a link.
+tracebacks and cull kernels idle for 15 minutes. The servers' environment carries the release
+folder (``WORKBENCH_RELEASE``) and the secret's path, never a query string, a link or the
+dataset's path.
 """
 
 from __future__ import annotations
@@ -29,20 +37,36 @@ import time
 from pathlib import Path
 
 from workbench._resources import CHECKOUT, resource_dir
-from workbench.access import SECRET_ENV, ensure_secret, secret_path
+from workbench.access import SECRET_ENV, ensure_secret, secret_path, workbench_folder
+from workbench.apps._common import DATASET_ENV, RELEASE_ENV
 from workbench.errors import UsageError
 
-__all__ = ["TOKEN_ENV", "notebooks_dir", "voila_commands", "serve"]
+__all__ = ["TOKEN_ENV", "HANDOUTS_ENV", "HANDOUTS_URL_ENV", "notebooks_dir", "voila_commands",
+           "release_folder", "kernel_env", "serve"]
 
 #: Environment variable with the analyst token (default: a new random token per start).
 TOKEN_ENV = "WORKBENCH_TOKEN"
+#: The folder the handouts page writes into, and the address it is served at.
+HANDOUTS_ENV = "WORKBENCH_HANDOUTS"
+HANDOUTS_URL_ENV = "WORKBENCH_HANDOUTS_URL"
 CULL_IDLE = 900
+#: Seconds Voila waits for a cell's last outputs after the kernel has answered (nbclient's
+#: default, 4, drops the page's widgets when many pages are made at once on a busy machine).
+IOPUB_TIMEOUT = 60
+#: Seconds before the leader server starts a new kernel for one that was used: when many
+#: leaders come at once, their pages go out first, then the pool fills again.
+FILL_DELAY = 5
 #: The Voila template (``share/voila/templates/workbench``): lab without CDN links.
 TEMPLATE = "workbench"
 SHARE = Path(__file__).resolve().parent / "share"
 # Request data a server might inherit from its own environment must never reach a kernel.
 _DROP_ENV = ("QUERY_STRING", "SCRIPT_NAME", "PATH_INFO", "VOILA_REQUEST_URL", "WORKBENCH_LINK",
-             "VOILA_PREHEAT", "VOILA_KERNEL_ID", "VOILA_BASE_URL")
+             "VOILA_PREHEAT", "VOILA_KERNEL_ID", "VOILA_BASE_URL", DATASET_ENV, RELEASE_ENV,
+             "WORKBENCH_HANDOUTS", "WORKBENCH_HANDOUTS_URL")
+# A kernel reads a few small Parquet tables once: Arrow's own allocator would keep its pools,
+# glibc with two arenas gives freed memory back (what a leader kernel holds, see the README).
+_KERNEL_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_ARENA_MAX": "2",
+               "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
 
 
 def notebooks_dir() -> Path:
@@ -57,21 +81,69 @@ def notebooks_dir() -> Path:
 
 def _common(host: str) -> list[str]:
     return ["--no-browser", f"--Voila.ip={host}", f"--template={TEMPLATE}", "--strip_sources=True",
-            "--show_tracebacks=False",
+            "--show_tracebacks=False", f"--VoilaExecutor.iopub_timeout={IOPUB_TIMEOUT}",
             f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE}",
             "--MappingKernelManager.cull_interval=60"]
 
 
 def voila_commands(notebooks: Path, port: int, leader_port: int, host: str, pool_size: int,
-                   analyst_config: Path, leader_config: Path) -> tuple[list[str], list[str]]:
-    """The two Voila command lines (analyst, leader)."""
-    voila = shutil.which("voila") or str(Path(sys.executable).parent / "voila")
-    analyst = [voila, str(notebooks), f"--port={port}", *_common(host),
+                   analyst_config: Path, leader_config: Path,
+                   handouts: Path | None = None) -> tuple[list[str], list[str]]:
+    """The two Voila command lines (analyst, leader); the analyst server also serves the
+    ``handouts`` folder (see :mod:`workbench.apps._voila`)."""
+    voila = [sys.executable, "-m", "workbench.apps._voila"]
+    analyst = [*voila, str(notebooks), f"--port={port}", *_common(host),
                "--Voila.config_file_paths", str(analyst_config)]
-    leader = [voila, str(notebooks / "leader.ipynb"), f"--port={leader_port}", *_common(host),
+    if handouts is not None:
+        analyst.append(f"--WorkbenchVoila.handouts_dir={handouts}")
+    leader = [*voila, str(notebooks / "leader.ipynb"), f"--port={leader_port}", *_common(host),
               "--preheat_kernel=True", f"--pool_size={pool_size}",
+              f"--VoilaKernelManager.fill_delay={FILL_DELAY}",
               "--Voila.config_file_paths", str(leader_config)]
     return analyst, leader
+
+
+def release_folder(path: str | Path) -> tuple[Path, Path]:
+    """(release folder, secret file) for ``workbench serve DATASET|RELEASE``.
+
+    The secret is ``$WORKBENCH_SECRET_FILE`` or the one in the dataset's (or the release's)
+    ``.workbench`` folder (:func:`workbench.access.secret_path`).
+
+    A dataset's release is built, or reused when fresh, in ``DATASET/.workbench/release``; a
+    release folder is used as it is. A dataset folder the workbench cannot write to gets its
+    release in a private temporary folder.
+    """
+    from workbench.release import is_release, open_release, write_release
+
+    path = Path(path)
+    if is_release(path):
+        return path.resolve(), secret_path(path).resolve()
+    if not (path / "survey.yaml").is_file():
+        raise UsageError(f"{path} is neither a dataset folder (with survey.yaml) nor a release "
+                         "folder (with manifest.json); run 'workbench samples' or give the "
+                         "path of your dataset")
+    release = open_release(path)
+    folder = release.path
+    if folder is None:  # a read-only dataset folder: the release was built in memory
+        folder = write_release(release, Path(tempfile.mkdtemp(prefix="workbench-release-"))
+                               / "release")
+    return Path(folder).resolve(), secret_path(path).resolve()
+
+
+def kernel_env(release: Path, secret: Path, handouts: Path | None = None) -> dict[str, str]:
+    """The servers' (and so the kernels') environment: the release folder and the secret's
+    path; nothing a request or an earlier process put there."""
+    env = {k: v for k, v in os.environ.items() if k not in _DROP_ENV and k != TOKEN_ENV}
+    for key, value in _KERNEL_ENV.items():
+        env.setdefault(key, value)
+    env[RELEASE_ENV] = str(release)
+    env[SECRET_ENV] = str(secret)
+    if handouts is not None:
+        env[HANDOUTS_ENV] = str(handouts)
+        env[HANDOUTS_URL_ENV] = "/workbench/handouts/"
+    env["JUPYTER_PATH"] = os.pathsep.join([str(SHARE)] + [p for p in [env.get("JUPYTER_PATH")]
+                                                             if p])
+    return env
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -90,30 +162,25 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
         pass
 
 
-def serve(dataset: str | Path, port: int = 8866, host: str = "127.0.0.1",
+def serve(path: str | Path, port: int = 8866, host: str = "127.0.0.1",
           leader_port: int | None = None, pool_size: int = 2) -> int:
-    """Run both servers until interrupted; return the exit code."""
-    dataset = Path(dataset)
-    if not (dataset / "survey.yaml").is_file():
-        raise UsageError(f"{dataset} is not a dataset folder (no survey.yaml); run "
-                         "'workbench samples' or give the path of your dataset")
+    """Build or reuse the release of ``path`` (a dataset or a release folder), then run both
+    servers on it until interrupted; return the exit code."""
     if pool_size < 1:
         raise UsageError(f"--pool-size must be at least 1, got {pool_size}")
     leader_port = port + 1 if leader_port is None else leader_port
     if leader_port == port:
         raise UsageError("--leader-port must differ from --port")
     notebooks = notebooks_dir()
-    secret_file = secret_path(dataset).resolve()
+    release, secret_file = release_folder(path)
     ensure_secret(secret_file)  # the leader kernels verify links with it
+    handouts = (workbench_folder(path) / "handouts").resolve()
     token = os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(24)
-
-    env = {k: v for k, v in os.environ.items() if k not in _DROP_ENV and k != TOKEN_ENV}
-    env["WORKBENCH_DATASET"] = str(dataset.resolve())
-    env[SECRET_ENV] = str(secret_file)
-    env["JUPYTER_PATH"] = os.pathsep.join([str(SHARE)] + [p for p in [env.get("JUPYTER_PATH")]
-                                                             if p])
+    env = kernel_env(release, secret_file, handouts)
+    leader_env = kernel_env(release, secret_file)
     if host not in ("127.0.0.1", "localhost", "0.0.0.0", "::", ""):
-        env["VOILA_APP_IP"] = host  # where a preheated kernel asks for its request
+        for each in (env, leader_env):
+            each["VOILA_APP_IP"] = host  # where a preheated kernel asks for its request
 
     config = Path(tempfile.mkdtemp(prefix="workbench-serve-"))
     processes: list[subprocess.Popen] = []
@@ -123,18 +190,19 @@ def serve(dataset: str | Path, port: int = 8866, host: str = "127.0.0.1",
         _write_private(config / "analyst" / "voila.json",
                        json.dumps({"Voila": {"token": token}}))
         analyst, leader = voila_commands(notebooks, port, leader_port, host, pool_size,
-                                         config / "analyst", config / "leader")
+                                         config / "analyst", config / "leader", handouts)
         shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
-        print(f"Dataset: {dataset.resolve()}")
+        print(f"Release: {release}")
+        print(f"Handouts written on the handouts page: {handouts}")
         print(f"Analysts (overview, explorer): http://{shown}:{port}/voila/render/"
               f"explorer.ipynb?token={token}")
         print(f"  all notebooks: http://{shown}:{port}/?token={token}")
         print(f"Leader pages (signed links only): http://{shown}:{leader_port}/")
-        print(f"  make the links: workbench links {dataset} --base-url "
+        print(f"  make the links: workbench links {path} --base-url "
               f"http://{shown}:{leader_port}/", flush=True)
         preexec = _die_with_parent if sys.platform.startswith("linux") else None
-        for command in (analyst, leader):
-            processes.append(subprocess.Popen(command, env=env, preexec_fn=preexec))
+        for command, environment in ((analyst, env), (leader, leader_env)):
+            processes.append(subprocess.Popen(command, env=environment, preexec_fn=preexec))
 
         def stop(signum, _frame):
             raise KeyboardInterrupt

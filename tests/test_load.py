@@ -1,0 +1,28 @@
+"""Many leaders at once, smaller than the benchmark (benchmarks/leaders.py runs 30)."""
+
+import sys
+
+import pytest
+from conftest import ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+def test_leaders_open_their_links_together():
+    import leaders
+
+    figures = leaders.run(leaders=6, pool_size=6, browser=3)
+    print(figures)
+    assert figures["first_view_shown"] == 6, figures["failures"]
+    assert figures["failed_requests"] == 0, figures["failures"]
+    assert figures["first_view_p95_s"] <= 3.0
+    assert figures["browser_first_view_shown"] == figures["browser_pages"] == 3
+    assert figures["browser_widgets_shown"] == 3
+    assert figures["browser_failures"] == [] and figures["outside_requests"] == 0
+    drawn = figures["kernel_memory_drawn_mb"]
+    assert drawn["kernels"] == 6
+    # what a kernel alone holds (USS); its RSS also counts the libraries all kernels share
+    # (pandas and pyarrow: about 100 MB), see the benchmark's text
+    assert drawn["uss_max"] <= 200 and drawn["rss_max"] <= 320
