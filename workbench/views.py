@@ -27,7 +27,7 @@ from workbench.stats import check_unit, check_wave, stats_table
 
 __all__ = ["table", "rows", "trend", "beside", "heatmap", "alike_different", "response_rates",
            "category_distribution", "appraisal", "score_distribution", "comparison",
-           "unit_name"]
+           "unit_name", "unit_rates"]
 
 
 def _wave(release, wave: str | int | None) -> str:
@@ -292,3 +292,50 @@ def score_distribution(release, unit: str, factor: str, wave: str | int | None =
         "suppressed": part["suppressed"].astype(bool).to_numpy(),
         "reason": part["reason"].astype(str).to_numpy(),
     })
+
+
+def unit_rates(release, units, wave: str | int | None = None, lang: str = "nb") -> pd.DataFrame:
+    """Answers, invited and response rate of some units (each its whole subtree) in one wave.
+
+    Parameters
+    ----------
+    units
+        Unit ids, in the order wanted (e.g. a unit's children); ids not in the wave are left
+        out.
+
+    Returns
+    -------
+    DataFrame
+        ``unit_id, unit_name, answers, invited, rate`` (percent), ``suppressed, reason`` in the
+        order of ``units``; a hidden row shows no answers and no rate (the number invited is
+        the headcount, published for every unit).
+    """
+    label = _wave(release, wave)
+    hierarchy = release.hierarchy(label)
+
+    def index():
+        rates = release.tables["rates"]
+        part = rates.loc[(rates["wave"].astype(str) == label).to_numpy() &
+                         (rates["by"] == "").to_numpy()]
+        values = zip(part["answers"].to_numpy(dtype="float64"),
+                     part["invited"].to_numpy(dtype="float64"),
+                     part["rate"].to_numpy(dtype="float64"),
+                     part["suppressed"].to_numpy(dtype=bool),
+                     part["reason"].astype(str).to_numpy(dtype=object))
+        return dict(zip(part["unit_id"].astype(str).to_numpy(dtype=object), values))
+
+    found = release.memo(("unit_rates", label), index)
+    missing = (np.nan, np.nan, np.nan, True, "no_answers")
+    rows = []
+    for unit in units:
+        if unit in hierarchy:
+            answers, invited, rate, hidden, reason = found.get(unit, missing)
+            rows.append((unit, hierarchy.name(unit, lang), np.nan if hidden else answers,
+                         invited, np.nan if hidden else rate, bool(hidden), reason))
+    frame = pd.DataFrame(rows, columns=["unit_id", "unit_name", "answers", "invited", "rate",
+                                        "suppressed", "reason"])
+    for column in ("answers", "invited"):
+        frame[column] = frame[column].astype("float64").round().astype("Int64")
+    frame["rate"] = frame["rate"].astype("float64")
+    frame["suppressed"] = frame["suppressed"].astype(bool)
+    return frame
