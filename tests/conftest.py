@@ -169,3 +169,19 @@ def municipality():
     from workbench.validate import load_survey
 
     return load_survey(SAMPLES / "municipality")
+
+
+@pytest.fixture(scope="session")
+def university_release():
+    """The university sample's release (DATASET/.workbench/release, built once when missing)."""
+    from workbench.release import open_release
+
+    return open_release(SAMPLES / "university")
+
+
+@pytest.fixture(scope="session")
+def municipality_release():
+    """The municipality sample's release."""
+    from workbench.release import open_release
+
+    return open_release(SAMPLES / "municipality")
