@@ -132,6 +132,24 @@ def test_handout_units_follow_the_release(university_release):
     assert units.loc["NV-GEO-3", "note"] == "no report (fewer than 5 answers)"
 
 
+def test_unit_rates_of_the_units_below(university_release):
+    from workbench.views import unit_rates
+
+    rates = unit_rates(university_release, ["NV-GEO-1", "NV-GEO-3", "NOPE", "NV-GEO"], "2021",
+                       "en").set_index("unit_id")
+    assert list(rates.index) == ["NV-GEO-1", "NV-GEO-3", "NV-GEO"]  # NOPE is not a unit
+    one = rates.loc["NV-GEO-1"]
+    assert (one["answers"], one["invited"], one["suppressed"]) == (22, 29, False)
+    assert one["rate"] == pytest.approx(100 * 22 / 29)
+    assert one["unit_name"] == "Research group in bedrock geology"
+    # a group of 3 answers and the department hidden by the complement rule: no count, no
+    # rate, the headcount stays
+    for unit, invited, reason in (("NV-GEO-3", 3, "min_n"), ("NV-GEO", 72, "complement")):
+        row = rates.loc[unit]
+        assert row["suppressed"] and row["reason"] == reason
+        assert pd.isna(row["answers"]) and np.isnan(row["rate"]) and row["invited"] == invited
+
+
 def test_a_unit_hidden_by_the_complement_rule_is_not_too_few_answers(tiny_dataset, tmp_path,
                                                                      capsys):
     from workbench.cli import main

@@ -326,16 +326,21 @@ def unit_rates(release, units, wave: str | int | None = None, lang: str = "nb") 
 
     found = release.memo(("unit_rates", label), index)
     missing = (np.nan, np.nan, np.nan, True, "no_answers")
-    rows = []
-    for unit in units:
-        if unit in hierarchy:
-            answers, invited, rate, hidden, reason = found.get(unit, missing)
-            rows.append((unit, hierarchy.name(unit, lang), np.nan if hidden else answers,
-                         invited, np.nan if hidden else rate, bool(hidden), reason))
-    frame = pd.DataFrame(rows, columns=["unit_id", "unit_name", "answers", "invited", "rate",
-                                        "suppressed", "reason"])
-    for column in ("answers", "invited"):
-        frame[column] = frame[column].astype("float64").round().astype("Int64")
-    frame["rate"] = frame["rate"].astype("float64")
-    frame["suppressed"] = frame["suppressed"].astype(bool)
-    return frame
+    ids = [u for u in units if u in hierarchy]
+    values = [found.get(u, missing) for u in ids]
+    hidden = np.array([v[3] for v in values], dtype=bool)
+
+    def counts(position: int) -> pd.arrays.IntegerArray:
+        x = np.array([v[position] for v in values], dtype="float64")
+        return pd.array(np.round(x), dtype="Int64")
+
+    answers = counts(0)
+    answers[hidden] = pd.NA
+    rate = np.array([v[2] for v in values], dtype="float64")
+    rate[hidden] = np.nan
+    return pd.DataFrame({"unit_id": pd.Series(ids, dtype=object),
+                         "unit_name": pd.Series([hierarchy.name(u, lang) for u in ids],
+                                                dtype=object),
+                         "answers": answers, "invited": counts(1), "rate": rate,
+                         "suppressed": hidden,
+                         "reason": pd.Series([v[4] for v in values], dtype=object)})

@@ -153,9 +153,10 @@ def unit_tables(release, unit: str, wave: str, lang: str,
     own = views.rows(release, unit, wave, "factor", lang)
     trend = views.trend(release, unit, "factor", lang)
     trend = trend.loc[trend["wave"].astype(str).isin(waves)].reset_index(drop=True)
-    beside = views.beside(release, unit, wave, lang)
-    bench_id = str(beside["benchmark"].iloc[0]) if len(beside) else ""
-    benchmark = None
+    bench_id, benchmark = "", None
+    if release.benchmarks is not None:
+        beside = views.beside(release, unit, wave, lang)
+        bench_id = str(beside["benchmark"].iloc[0]) if len(beside) else ""
     if bench_id:
         benchmark = pd.DataFrame({"factor": beside["key"].to_numpy(),
                                   "mean": beside["benchmark_mean"].to_numpy(dtype="float64")})
