@@ -27,7 +27,7 @@ from workbench.stats import check_unit, check_wave, stats_table
 
 __all__ = ["table", "rows", "trend", "beside", "heatmap", "alike_different", "response_rates",
            "category_distribution", "appraisal", "score_distribution", "comparison",
-           "unit_name", "published_units"]
+           "unit_name", "published_units", "unit_rates"]
 
 
 def _wave(release, wave: str | int | None) -> str:
@@ -388,3 +388,55 @@ def published_units(release, wave: str | int | None = None) -> frozenset[str]:
         return frozenset(shown.astype(str))
 
     return release.memo(("published_units", label), compute)
+
+
+def unit_rates(release, units, wave: str | int | None = None, lang: str = "nb") -> pd.DataFrame:
+    """Answers, invited and response rate of some units (each its whole subtree) in one wave.
+
+    Parameters
+    ----------
+    units
+        Unit ids, in the order wanted (e.g. a unit's children); ids not in the wave are left
+        out.
+
+    Returns
+    -------
+    DataFrame
+        ``unit_id, unit_name, answers, invited, rate`` (percent), ``suppressed, reason`` in the
+        order of ``units``; a hidden row shows no answers and no rate (the number invited is
+        the headcount, published for every unit).
+    """
+    label = _wave(release, wave)
+    hierarchy = release.hierarchy(label)
+
+    def index():
+        rates = release.tables["rates"]
+        part = rates.loc[(rates["wave"].astype(str) == label).to_numpy() &
+                         (rates["by"] == "").to_numpy()]
+        values = zip(part["answers"].to_numpy(dtype="float64"),
+                     part["invited"].to_numpy(dtype="float64"),
+                     part["rate"].to_numpy(dtype="float64"),
+                     part["suppressed"].to_numpy(dtype=bool),
+                     part["reason"].astype(str).to_numpy(dtype=object))
+        return dict(zip(part["unit_id"].astype(str).to_numpy(dtype=object), values))
+
+    found = release.memo(("unit_rates", label), index)
+    missing = (np.nan, np.nan, np.nan, True, "no_answers")
+    ids = [u for u in units if u in hierarchy]
+    values = [found.get(u, missing) for u in ids]
+    hidden = np.array([v[3] for v in values], dtype=bool)
+
+    def counts(position: int) -> pd.arrays.IntegerArray:
+        x = np.array([v[position] for v in values], dtype="float64")
+        return pd.array(np.round(x), dtype="Int64")
+
+    answers = counts(0)
+    answers[hidden] = pd.NA
+    rate = np.array([v[2] for v in values], dtype="float64")
+    rate[hidden] = np.nan
+    return pd.DataFrame({"unit_id": pd.Series(ids, dtype=object),
+                         "unit_name": pd.Series([hierarchy.name(u, lang) for u in ids],
+                                                dtype=object),
+                         "answers": answers, "invited": counts(1), "rate": rate,
+                         "suppressed": hidden,
+                         "reason": pd.Series([v[4] for v in values], dtype=object)})

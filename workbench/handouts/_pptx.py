@@ -204,6 +204,9 @@ def build_pptx(h: "Handout") -> bytes:
         d.box(slide, left, Inches(4.5), Inches(3.1), Inches(1.2), fill=d.colours["shade"])
         d.text(slide, left + Inches(0.15), Inches(4.6), Inches(2.9), Inches(1.0),
                [value, t(key)], 24, bold_first=True)
+    if cover["hidden"]:
+        d.text(slide, MARGIN, Inches(5.8), WIDTH - 2 * MARGIN, Inches(0.4),
+               [t("cover_hidden", why=cover["hidden"])], 12, colour=d.colours["muted"])
     d.text(slide, MARGIN, Inches(6.3), Inches(8), Inches(0.4), [ctx["made"]], 12,
            colour=d.colours["muted"])
 
@@ -282,7 +285,8 @@ def build_pptx(h: "Handout") -> bytes:
         if appraisal:
             rows = [[r["wave"], r.get("had", r["hidden"]), r.get("useful", "")]
                     for r in appraisal["rows"]]
-            hidden = {(i, 1) for i, r in enumerate(appraisal["rows"]) if r["hidden"]}
+            hidden = {(i, 1) for i, r in enumerate(appraisal["rows"]) if r["hidden"]} | \
+                {(i, 2) for i, r in enumerate(appraisal["rows"]) if r.get("useful_hidden")}
             d.table(slide, [t("wave"), t("appraisal_had"), t("appraisal_useful")], rows,
                     [1.0, 2.3, 2.3], left=Inches(7.7), hidden=hidden, size=11,
                     row_height=0.4)
@@ -308,8 +312,8 @@ def build_pptx(h: "Handout") -> bytes:
         rows, hidden = [], set()
         for i, r in enumerate(ctx["children"]):
             if r["hidden"]:
-                rows.append([r["name"], r["hidden"], "", ""])
-                hidden.add((i, 1))
+                rows.append([r["name"], r["hidden"], r["invited"], r["rate"]])
+                hidden.update({(i, 1), (i, 3)})
             else:
                 rows.append([r["name"], r["answers"], r["invited"], r["rate"]])
         d.table(slide, [t("unit"), t("answers"), t("invited"), t("rate")], rows,

@@ -153,7 +153,9 @@ def overview(h: "Handout", fmt: Formatter) -> dict:
             item["parent"] = None
         groups[-1]["rows"].append(item)
     ticks = [{"pos": pos(k), "label": fmt.num(k, 0)} for k in range(int(lo), int(hi) + 1)]
-    return {"groups": groups, "ticks": ticks, "grid": round(100.0 / (hi - lo), 4)}
+    any_hidden = any(row["hidden"] for group in groups for row in group["rows"])
+    return {"groups": groups, "ticks": ticks, "grid": round(100.0 / (hi - lo), 4),
+            "any_hidden": any_hidden}
 
 
 def factor_table_frame(h: "Handout", fmt: Formatter) -> pd.DataFrame:
@@ -303,16 +305,34 @@ def hours(h: "Handout", fmt: Formatter) -> dict | None:
 
 
 def appraisal(h: "Handout", fmt: Formatter) -> dict | None:
+    """Per wave: the share who had an appraisal interview and its usefulness, each shown or
+    hidden on its own (usefulness is asked only of those who had one)."""
     if h.appraisal is None or h.appraisal.empty:
         return None
     rows = []
     for _, r in h.appraisal.iterrows():
         if r["suppressed"]:
             rows.append({"wave": r["wave"], "hidden": fmt.hidden(r["reason"])})
-        else:
-            rows.append({"wave": r["wave"], "hidden": "", "had": fmt.pct(r["had_share"]),
-                         "useful": fmt.num(r["useful_mean"])})
+            continue
+        row = {"wave": r["wave"], "hidden": "", "had": fmt.pct(r["had_share"]),
+               "useful": fmt.num(r["useful_mean"]), "useful_hidden": _missing(r["useful_mean"])}
+        if row["useful_hidden"]:
+            row["useful"] = fmt.word
+        rows.append(row)
     return {"rows": rows}
+
+
+def _comparison_hidden(h: "Handout", fmt: Formatter, t, reason: str, key: str) -> str:
+    """Why a comparison shows no test, from the comparison engine's reason."""
+    if reason == "unit_suppressed":
+        unit_row = h.unit.set_index("key").loc[key]
+        return fmt.hidden(unit_row["reason"] or "min_n")
+    if reason == "no_rest":
+        return t("no_rest")
+    if reason in ("parent_suppressed", "previous_suppressed", "not_in_previous",
+                  "no_benchmark"):
+        return t(f"cmp_{reason}")
+    return fmt.hidden("")
 
 
 def comparison_blocks(h: "Handout", fmt: Formatter, t) -> list[dict]:
@@ -336,14 +356,7 @@ def comparison_blocks(h: "Handout", fmt: Formatter, t) -> list[dict]:
         for _, r in part.iterrows():
             item = {"label": r["label"], "finding": r["finding"]}
             if r["suppressed"]:
-                reason = str(r["reason"])
-                if reason == "no_rest":
-                    item["hidden"] = t("no_rest")
-                elif reason.startswith("unit_"):
-                    unit_row = h.unit.set_index("key").loc[r["key"]]
-                    item["hidden"] = fmt.hidden(unit_row["reason"] or "min_n")
-                else:
-                    item["hidden"] = fmt.hidden("")
+                item["hidden"] = _comparison_hidden(h, fmt, t, str(r["reason"]), r["key"])
             else:
                 item.update(hidden="", mean=fmt.num(r["mean"]), other=fmt.num(r["other_mean"]),
                             diff=fmt.signed(r["diff"]),
@@ -376,31 +389,32 @@ def comparison_table(blocks: list[dict], fmt: Formatter, t) -> dict:
     return {"rows": rows, "first": 28 if len(blocks) > 2 else 34}
 
 
+def _rate_row(r, fmt: Formatter) -> dict:
+    """Answers, invited and response rate of one row of a rates view, or why they are hidden.
+
+    The number invited is the headcount (published for every unit); answers and the rate
+    hide together."""
+    invited = fmt.count(r["invited"])
+    if r["suppressed"]:
+        return {"hidden": fmt.hidden(r["reason"]), "answers": fmt.word, "invited": invited,
+                "rate": fmt.word}
+    rate = r["rate"] if not _missing(r["rate"]) else None
+    return {"hidden": "", "answers": fmt.count(r["answers"]), "invited": invited,
+            "rate": fmt.pct(rate)}
+
+
 def children(h: "Handout", fmt: Formatter) -> list[dict]:
-    if h.children.empty:
-        return []
-    rows = []
-    for _, group in h.children.groupby("unit_id", sort=False):
-        r = group.iloc[0]
-        if group["suppressed"].all():
-            reasons = [x for x in group["reason"] if x]
-            rows.append({"name": r["unit_name"], "hidden": fmt.hidden(reasons[0] if reasons
-                                                                      else "min_n")})
-            continue
-        invited = r["invited"]
-        rate = 100.0 * r["answers"] / float(invited) if not _missing(invited) and invited else None
-        rows.append({"name": r["unit_name"], "hidden": "", "answers": fmt.count(r["answers"]),
-                     "invited": fmt.count(invited), "rate": fmt.pct(rate)})
-    return rows
+    """The units below: answers, invited and response rate (hidden ones with the reason)."""
+    return [{"name": r["unit_name"], **_rate_row(r, fmt)} for _, r in h.children.iterrows()]
 
 
 def cover(h: "Handout", fmt: Formatter) -> dict:
-    first = h.unit.iloc[0]
-    invited = first["invited"]
-    answers = first["answers"]
-    rate = (100.0 * answers / float(invited)) if not _missing(invited) and invited else None
-    return {"answers": fmt.count(answers), "invited": fmt.count(invited),
-            "rate": fmt.pct(rate)}
+    """The key figures of the cover: the unit's answers, invited and response rate."""
+    now = h.rates.loc[h.rates["wave"].astype(str) == h.wave]
+    if not len(now):
+        return {"hidden": fmt.hidden("no_answers"), "answers": fmt.word, "invited": "\u2013",
+                "rate": fmt.word}
+    return _rate_row(now.iloc[0], fmt)
 
 
 def worksheet_factors(h: "Handout", fmt: Formatter, t) -> list[dict]:
@@ -465,7 +479,9 @@ def build_context(h: "Handout") -> dict:
         "cover": cover(h, fmt), "how_points": how_points(h, t),
         "overview": overview(h, fmt), "factor_table": factor_table_context(h, fmt),
         "distribution": distribution(h, fmt), "trend": trend(h, fmt),
-        "alike": alike, "different": different, "hours": hours(h, fmt),
+        "alike": alike, "different": different,
+        "items_hidden": bool(h.items["suppressed"].any()) if len(h.items) else False,
+        "hours": hours(h, fmt),
         "appraisal": appraisal(h, fmt), "comparisons": comparisons,
         "comparison_table": comparison_table(comparisons, fmt, t),
         "children": children(h, fmt), "factors": worksheet_factors(h, fmt, t),

@@ -1,375 +1,191 @@
-"""The published tables behind handouts, computed once per batch and cut per unit.
+"""What a handout shows, cut from the release: which units get one, and a unit's tables.
 
-:class:`Published` runs the statistics layer once for a whole batch (the factor table of every
-wave, the item table and the extra questions of the handout's wave) and cuts one unit's views
-out of it, so that ``workbench handouts --all`` never aggregates per unit. Every table here
-passed :func:`workbench.privacy.protect`; nothing below sees respondent rows except
-:meth:`Published.compute`, which hands them straight to the statistics layer.
-
-Comparisons are computed from the published statistics of the unit and its parent (or its
-earlier wave, or the benchmark) alone: as :mod:`workbench.compare` says, a comparison shows
-nothing that those published numbers do not. The tests check that the results equal
-:func:`workbench.compare.compare`.
+Nothing here computes a statistic or decides what may be shown: the numbers, the hidden cells
+and their reasons come from the release (:mod:`workbench.release`), cut by
+:mod:`workbench.views` and tested by :func:`workbench.compare.compare`, the one comparison
+engine. A unit gets a handout when at least one of its factor cells is published; its hidden
+cells stay hidden and carry their reason.
 """
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
-from typing import Mapping
+from pathlib import Path
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from workbench.compare import ALPHA, adjust_pvalues, classify, one_sample_test, welch_test
+from workbench import views
+from workbench.compare import compare
 from workbench.errors import UsageError
-from workbench.privacy import PrivacyPolicy
-from workbench.stats import check_unit, check_wave, stats_table
-from workbench.survey import Survey
+from workbench.plots import suppressed_text
+from workbench.privacy import REASONS
+from workbench.stats import check_unit, check_wave
 
-__all__ = ["Published", "COMPARISON_COLUMNS", "HandoutRefused"]
+__all__ = ["HandoutRefused", "as_release", "handout_units", "check_handout", "unit_tables",
+           "UNIT_COLUMNS", "THRESHOLD"]
 
-#: Columns of :meth:`Published.comparison`.
-COMPARISON_COLUMNS = ("against", "key", "label", "mean", "other_mean", "diff", "p", "p_adj", "d",
-                      "n", "other_n", "other_id", "other_wave", "finding", "suppressed",
-                      "reason")
+#: The smallest difference, in scale points, that a handout's comparisons call real.
+THRESHOLD = 0.2
 
-_FACTOR_COLUMNS = ("wave", "unit_id", "unit_name", "key", "label", "n", "invited", "answers",
-                   "mean", "sd", "ci_low", "ci_high", "top_box", "suppressed", "reason")
+#: Columns of :func:`handout_units`.
+UNIT_COLUMNS = ("unit_id", "unit_name", "level", "handout", "reason", "note")
+
+_NO_HANDOUT = {"nb": "ingen rapport", "en": "no report"}
 
 
 class HandoutRefused(UsageError):
-    """The unit gets no handout: it is not published in the wave (privacy rules)."""
+    """The unit gets no handout: none of its factor cells is published in the wave."""
 
 
-def _extra_table(survey: Survey, wave: str, question) -> pd.DataFrame:
-    """Protected counts of one extra question for every unit (as views.category_distribution).
+def as_release(source: Any):
+    """The :class:`~workbench.release.Release` behind ``source``.
 
-    The view computes this table for all units and keeps one; a batch keeps all of them.
+    ``source`` is a release, a dataset or release folder (:func:`~workbench.release.
+    open_release`), or a loaded :class:`~workbench.survey.Survey` (its release is built in
+    memory: the slow way, kept for callers that still hold a survey).
     """
-    from workbench.views import category_table
+    from workbench.release import Release, build_release, open_release
+    from workbench.survey import Survey
 
-    order = sorted(question.codes)
-    responses = survey.responses
-    raw = responses.loc[responses["wave"] == wave, question.id]
-    raw = raw.to_numpy(dtype="float64", na_value=np.nan)
-    position = {c: i for i, c in enumerate(order)}
-    codes = np.array([position.get(int(v), np.nan) if v == v else np.nan for v in raw])
-    table = category_table(survey, wave, codes, len(order), question.id)
-    return table.set_index("unit_id")
-
-
-def _s1_s2(n, mean, sd) -> tuple[np.ndarray, np.ndarray]:
-    """Sums of values and of squares from n, mean and sd (denominator n - 1)."""
-    n = np.asarray(n, dtype="float64")
-    mean = np.asarray(mean, dtype="float64")
-    sd = np.nan_to_num(np.asarray(sd, dtype="float64"))
-    s1 = mean * n
-    return s1, (n - 1) * sd ** 2 + s1 * mean
+    if isinstance(source, Release):
+        return source
+    if isinstance(source, Survey):
+        return build_release(source)
+    if isinstance(source, (str, Path)):
+        return open_release(source)
+    raise UsageError(f"handouts read a release (or a dataset or release folder), got "
+                     f"{type(source).__name__}")
 
 
-def _reasons(size: int, *conditions) -> np.ndarray:
-    """The first reason whose condition holds, per key ('' = nothing hidden)."""
-    reason = np.full(size, "", dtype=object)
-    for condition, text in reversed(conditions):
-        reason = np.where(np.broadcast_to(np.asarray(condition, dtype=bool), (size,)), text,
-                          reason)
-    return reason.astype(object)
+def wave_of(release, wave: str | int | None) -> str:
+    """The wave asked for (default: the last); UsageError for an unknown one."""
+    return release.waves[-1] if wave is None else check_wave(release, wave)[0]
 
 
-@dataclass(frozen=True, eq=False)
-class Published:
-    """Protected tables of one survey for one wave and language, shared by a batch.
+def _reason(reasons: pd.Series) -> str:
+    """The reason a wholly hidden unit is hidden: the one most of its cells give (ties go to
+    the earlier code of :data:`workbench.privacy.REASONS`)."""
+    counts = reasons[reasons != ""].value_counts()
+    if counts.empty:
+        return "no_answers"
+    top = counts[counts == counts.max()].index
+    return min(top, key=lambda r: REASONS.index(r) if r in REASONS else len(REASONS))
 
-    Build it with :meth:`compute`. It keeps a reference to the survey only to name units and
-    read the instrument and benchmarks; its tables are the protected ones.
 
-    Attributes
+def handout_units(source, wave: str | int | None = None, lang: str = "nb") -> pd.DataFrame:
+    """Every unit of the wave, in hierarchy order: does it get a handout, and if not, why.
+
+    Parameters
     ----------
+    source
+        A release (or a dataset or release folder).
     wave
-        The handouts' wave.
+        The wave (default: the last).
     lang
-        Language of names and labels.
-    factors
-        :func:`workbench.stats.stats_table` at factor level, every wave.
-    items
-        The same at item level, for ``wave``.
-    extra
-        ``(wave, question id)`` -> protected category table of an extra question (index
-        ``unit_id``), for the instrument's extra questions.
-    policy
-        The privacy policy.
+        Language of ``unit_name`` and ``note``.
+
+    Returns
+    -------
+    DataFrame
+        ``unit_id, unit_name, level`` (0 = the top unit), ``handout`` (True when at least one
+        of the unit's factor cells is published), ``reason`` ("" for a handout, else the
+        privacy reason of its hidden cells: ``min_n``, ``no_answers``, ``complement``) and
+        ``note``, a short text for a unit list, e.g. ``ingen rapport (vern av en liten
+        gruppe)`` / ``no report (fewer than 5 answers)``.
     """
+    release = as_release(source)
+    label = wave_of(release, wave)
+    if lang not in ("nb", "en"):
+        raise UsageError(f"lang must be 'nb' or 'en', got {lang!r}")
+    hierarchy = release.hierarchy(label)
+    factors = release.tables["factors"]
+    part = factors.loc[(factors["wave"].astype(str) == label).to_numpy(),
+                       ["unit_id", "suppressed", "reason"]]
+    shown = part.groupby("unit_id", sort=False)["suppressed"].all().map(lambda x: not x)
+    why = part.groupby("unit_id", sort=False)["reason"].agg(_reason)
+    min_n = release.policy.min_n
+    rows = []
+    for unit in hierarchy.ids:
+        handout = bool(shown.get(unit, False))
+        reason = "" if handout else str(why.get(unit, "no_answers"))
+        note = "" if handout else \
+            f"{_NO_HANDOUT[lang]} ({suppressed_text(lang, min_n, reason).split('(', 1)[-1]}"
+        rows.append((unit, hierarchy.name(unit, lang), hierarchy.level(unit), handout, reason,
+                     note))
+    return pd.DataFrame(rows, columns=list(UNIT_COLUMNS))
 
-    survey: Survey
-    wave: str
-    lang: str
-    factors: pd.DataFrame
-    items: pd.DataFrame
-    extra: Mapping[tuple[str, str], pd.DataFrame]
-    policy: PrivacyPolicy
-    threshold: float = 0.2
 
-    @classmethod
-    def compute(cls, survey: Survey, wave: str | int | None = None,
-                lang: str = "nb") -> "Published":
-        """Aggregate and protect once: every wave's factor table, the wave's item table."""
-        label = survey.waves[-1] if wave is None else check_wave(survey, wave)[0]
-        if lang not in ("nb", "en"):
-            raise UsageError(f"lang must be 'nb' or 'en', got {lang!r}")
-        factors = stats_table(survey, level="factor", lang=lang)
-        items = stats_table(survey, wave=label, level="item", lang=lang)
-        extra = {}
-        for question in survey.instrument.extra:
-            if question.id not in survey.responses.columns:
-                continue
-            waves = survey.waves if question.id.startswith("appraisal") else (label,)
-            for w in waves:
-                extra[(w, question.id)] = _extra_table(survey, w, question)
-        return cls(survey=survey, wave=label, lang=lang, factors=factors, items=items,
-                   extra=extra, policy=PrivacyPolicy.from_config(survey.config))
+def check_handout(release, unit: str, wave: str) -> None:
+    """Raise :class:`HandoutRefused` (one clear line) when ``unit`` gets no handout."""
+    check_unit(release, unit, wave)
+    if release.published(unit, wave):
+        return
+    rows = release.cut("factors", unit, wave)
+    reason = _reason(rows["reason"].astype(str)) if len(rows) else "no_answers"
+    why = {"min_n": f"fewer than {release.policy.min_n} answers (min_n)",
+           "no_answers": "no answers (no_answers)",
+           "complement": "hidden so that no smaller group can be derived by subtraction "
+                         "(complement)"}
+    raise HandoutRefused(f"unit {unit!r} has no published figures in wave {wave}: "
+                         f"{why.get(reason, reason)}; it gets no handout")
 
-    # ---- units ------------------------------------------------------------------------------
 
-    @property
-    def hierarchy(self):
-        return self.survey.hierarchy(self.wave)
+def unit_tables(release, unit: str, wave: str, lang: str,
+                threshold: float = THRESHOLD) -> dict[str, Any]:
+    """The release's tables for one unit's handout (call :func:`check_handout` first).
 
-    @functools.cached_property
-    def _positions(self) -> dict:
-        """(table name, wave, unit) -> row positions: a handout reads a few units' rows many
-        times, and a filter over the whole table each time cost more than the rest."""
-        out = {}
-        for name in ("factors", "items"):
-            table = getattr(self, name)
-            keys = zip(table["wave"].astype(str), table["unit_id"].astype(str))
-            for i, key in enumerate(keys):
-                out.setdefault((name, *key), []).append(i)
-        return {key: np.asarray(value) for key, value in out.items()}
-
-    def _cut(self, name: str, unit: str, wave: str) -> pd.DataFrame:
-        table = getattr(self, name)
-        rows = self._positions.get((name, str(wave), str(unit)), np.empty(0, dtype=int))
-        return table.iloc[rows].reset_index(drop=True)
-
-    def rows(self, unit: str, wave: str | None = None) -> pd.DataFrame:
-        """The unit's published factor rows in ``wave`` (default: the handout's wave)."""
-        return self._cut("factors", unit, wave or self.wave)
-
-    def status(self, unit: str) -> str:
-        """'' when the unit is published in the wave, else the privacy reason."""
-        check_unit(self.survey, unit, self.wave)
-        rows = self.rows(unit)
-        if len(rows) and not rows["suppressed"].all():
-            return ""
-        reasons = [r for r in rows["reason"] if r]
-        return reasons[0] if reasons else "min_n"
-
-    def check_published(self, unit: str) -> None:
-        """Raise :class:`HandoutRefused` (one clear line) when the unit gets no handout."""
-        reason = self.status(unit)
-        if not reason:
-            return
-        why = {"min_n": f"fewer than {self.policy.min_n} answers (min_n)",
-               "no_answers": "no answers (no_answers)",
-               "complement": "suppressed so that no smaller group can be derived (complement)"}
-        raise HandoutRefused(f"unit {unit!r} is not published in wave {self.wave}: "
-                             f"{why.get(reason, reason)}; it gets no handout")
-
-    def published_units(self) -> tuple[list[str], list[tuple[str, str]]]:
-        """Units that get a handout (hierarchy order) and ``(unit, reason)`` of the others."""
-        table = self.factors[self.factors["wave"] == self.wave]
-        hidden = table.groupby("unit_id", sort=False)["suppressed"].all()
-        reasons = table[table["reason"] != ""].groupby("unit_id", sort=False)["reason"].first()
-        ok, skipped = [], []
-        for unit in self.hierarchy.ids:
-            if unit in hidden.index and not hidden[unit]:
-                ok.append(unit)
-            else:
-                skipped.append((unit, str(reasons.get(unit, "no_answers"))))
-        return ok, skipped
-
-    # ---- views ------------------------------------------------------------------------------
-
-    def trend(self, unit: str) -> pd.DataFrame:
-        """The unit's factor rows in every wave up to the handout's (waves it existed in)."""
-        waves = self.survey.waves[: self.survey.waves.index(self.wave) + 1]
-        table = self.factors
-        rows = table[(table["unit_id"] == unit) & table["wave"].isin(waves)]
-        return rows.reset_index(drop=True)
-
-    def item_rows(self, unit: str) -> pd.DataFrame:
-        return self._cut("items", unit, self.wave)
-
-    def alike_different(self, unit: str, k: int = 5) -> pd.DataFrame:
-        """As :func:`workbench.views.alike_different`, cut from the batch's item table."""
-        items = self.item_rows(unit)
-        items = items[~items["suppressed"]].dropna(subset=["sd"])
-        columns = ["key", "label", "mean", "sd", "n"]
-        alike = items.nsmallest(k, "sd")[columns].assign(kind="alike")
-        different = items.nlargest(k, "sd")[columns].assign(kind="different")
-        return pd.concat([alike, different], ignore_index=True)[["kind", *columns]]
-
-    def category(self, unit: str, question: str, wave: str | None = None) -> pd.DataFrame:
-        """As :func:`workbench.views.category_distribution`; empty without the question."""
-        wave = wave or self.wave
-        table = self.extra.get((wave, question))
-        q = next((q for q in self.survey.instrument.extra if q.id == question), None)
-        columns = ["code", "label", "share", "n", "suppressed", "reason"]
-        if table is None or q is None or unit not in table.index:
-            return pd.DataFrame(columns=columns)
-        row = table.loc[unit]
-        order = sorted(q.codes)
-        return pd.DataFrame({
-            "code": order,
-            "label": [q.codes[c](self.lang) for c in order],
-            "share": [row[f"pct_{i + 1}"] for i in range(len(order))],
-            "n": int(row["n"]),
-            "suppressed": bool(row["suppressed"]),
-            "reason": row["reason"],
-        })
-
-    def appraisal(self, unit: str) -> pd.DataFrame:
-        """As :func:`workbench.views.appraisal`, waves up to the handout's."""
-        columns = ["wave", "had_share", "had_n", "useful_mean", "useful_n", "suppressed",
-                   "reason"]
-        ids = self.survey.instrument.extra_ids
-        if "appraisal" not in ids or "appraisal_useful" not in ids:
-            return pd.DataFrame(columns=columns)
-        rows = []
-        for wave in self.survey.waves[: self.survey.waves.index(self.wave) + 1]:
-            had = self.category(unit, "appraisal", wave)
-            useful = self.category(unit, "appraisal_useful", wave)
-            if had.empty or useful.empty:
-                continue
-            yes = had[had["code"] == 1].iloc[0]
-            hidden = bool(yes["suppressed"] or useful["suppressed"].iloc[0])
-            shares = useful["share"].to_numpy(dtype="float64") / 100.0
-            mean = np.nan if hidden else float(np.dot(shares, useful["code"].to_numpy()))
-            rows.append({"wave": wave, "had_share": np.nan if hidden else yes["share"],
-                         "had_n": int(yes["n"]), "useful_mean": mean,
-                         "useful_n": int(useful["n"].iloc[0]), "suppressed": hidden,
-                         "reason": yes["reason"] or useful["reason"].iloc[0]})
-        return pd.DataFrame(rows, columns=columns)
-
-    def benchmark(self, unit: str) -> tuple[str, pd.DataFrame]:
-        """The unit's benchmark id (its ``benchmark_by`` value, else ``all``) and its rows.
-
-        Returns ``("", empty)`` when the survey has no benchmark for the wave.
-        """
-        bench = self.survey.benchmarks
-        empty = pd.DataFrame(columns=["factor", "mean", "sd", "n"])
-        if bench is None or bench.empty:
-            return "", empty
-        part = bench[bench["wave"].astype(str) == self.wave]
-        part = part.assign(benchmark=part["benchmark"].astype(str),
-                           factor=part["factor"].astype(str))
-        by = self.survey.config.benchmark_by
-        units = self.hierarchy.units.set_index("unit_id")
-        own = str(units.at[unit, by]) if by and by in units.columns else ""
-        for name in (own, "all"):
-            rows = part[part["benchmark"] == name]
-            if name and len(rows):
-                keep = [c for c in ("factor", "mean", "sd", "n") if c in rows.columns]
-                return name, rows[keep].drop_duplicates("factor").reset_index(drop=True)
-        return "", empty
-
-    # ---- comparisons ------------------------------------------------------------------------
-
-    def comparison(self, unit: str, against: str) -> pd.DataFrame | None:
-        """The unit against its parent's rest, its previous wave or its benchmark.
-
-        Same numbers and findings as :func:`workbench.compare.compare` (Holm across the
-        factors, threshold 0.2), computed from the published tables. None when the comparison
-        does not exist (the root has no parent, no previous wave, no benchmarks).
-
-        Returns
-        -------
-        DataFrame
-            :data:`COMPARISON_COLUMNS`; ``suppressed`` rows (with ``reason``) have no mean,
-            difference, p or d.
-        """
-        min_n = self.policy.min_n
-        now = self.rows(unit)
-        size = len(now)
-        hidden_now = [(now["n"].to_numpy() < min_n, "unit_too_few"),
-                      (now["suppressed"].to_numpy(), "unit_suppressed")]
-        other_wave = self.wave
-        if against == "parent":
-            parent = self.hierarchy.parent(unit)
-            if parent is None:
-                return None
-            prow = self.rows(parent).set_index("key").reindex(now["key"])
-            n_p, n_u = prow["n"].to_numpy(dtype="float64"), now["n"].to_numpy(dtype="float64")
-            p1, p2 = _s1_s2(n_p, prow["mean"], prow["sd"])
-            u1, u2 = _s1_s2(n_u, now["mean"], now["sd"])
-            rest_n = n_p - n_u
-            with np.errstate(divide="ignore", invalid="ignore"):
-                other_mean = np.where(rest_n > 0, (p1 - u1) / rest_n, np.nan)
-                var = ((p2 - u2) - (p1 - u1) ** 2 / rest_n) / (rest_n - 1)
-            other_sd = np.where(rest_n > 1, np.sqrt(np.clip(var, 0.0, None)), np.nan)
-            invited_p = prow["invited"].to_numpy(dtype="float64", na_value=np.nan)
-            invited_u = now["invited"].to_numpy(dtype="float64", na_value=np.nan)
-            test = welch_test(now["mean"], now["sd"], n_u, other_mean, other_sd, rest_n,
-                              invited_u, invited_p - invited_u)
-            reason = _reasons(size, *hidden_now,
-                              (prow["suppressed"].fillna(True).to_numpy(dtype=bool),
-                               "parent_suppressed"),
-                              (rest_n == 0, "no_rest"), (rest_n < min_n, "rest_too_few"))
-            other_n, other_id = rest_n, parent
-        elif against == "previous":
-            index = self.survey.waves.index(self.wave)
-            if index == 0 or unit not in self.survey.hierarchy(self.survey.waves[index - 1]):
-                return None
-            other_wave = self.survey.waves[index - 1]
-            then = self.rows(unit, other_wave).set_index("key").reindex(now["key"])
-            other_mean = then["mean"].to_numpy(dtype="float64")
-            other_n = then["n"].to_numpy(dtype="float64")
-            test = welch_test(now["mean"], now["sd"], now["n"], other_mean, then["sd"],
-                              other_n, now["invited"].to_numpy(dtype="float64", na_value=np.nan),
-                              then["invited"].to_numpy(dtype="float64", na_value=np.nan))
-            reason = _reasons(size, *hidden_now,
-                              (other_n < min_n, "previous_too_few"),
-                              (then["suppressed"].fillna(True).to_numpy(dtype=bool),
-                               "previous_suppressed"))
-            other_id = unit
-        elif against == "benchmark":
-            name, bench = self.benchmark(unit)
-            if not name:
-                return None
-            b = bench.set_index("factor").reindex(now["key"])
-            other_mean = b["mean"].to_numpy(dtype="float64")
-            sd = b["sd"].to_numpy(dtype="float64") if "sd" in b else np.full(size, np.nan)
-            other_n = b["n"].to_numpy(dtype="float64") if "n" in b else np.full(size, np.nan)
-            invited = now["invited"].to_numpy(dtype="float64", na_value=np.nan)
-            welch = welch_test(now["mean"], now["sd"], now["n"], other_mean, sd, other_n,
-                               invited, np.nan)
-            test = one_sample_test(now["mean"], now["sd"], now["n"], other_mean, invited)
-            two = np.isfinite(sd) & np.isfinite(other_n) & (other_n > 1)
-            test.loc[two, :] = welch.loc[two, :]
-            reason = _reasons(size, *hidden_now)
-            other_id = name
-        else:
-            raise UsageError(f"against must be parent, previous or benchmark, got {against!r}")
-        hide = reason != ""
-        out = pd.DataFrame({"against": against, "key": now["key"], "label": now["label"]})
-        for column, values in (("mean", now["mean"]), ("other_mean", other_mean),
-                               ("diff", test["diff"]), ("p", test["p"]), ("d", test["d"])):
-            values = np.asarray(values, dtype="float64").copy()
-            values[hide] = np.nan
-            out[column] = values
-        if against == "benchmark":
-            missing = ~np.isfinite(other_mean)
-            out.loc[missing, ["other_mean", "diff", "p", "d"]] = np.nan
-        out["p_adj"] = adjust_pvalues(out["p"].to_numpy(), "holm")
-        out["n"] = now["n"].to_numpy()
-        out["other_n"] = np.asarray(other_n, dtype="float64")
-        out["other_id"] = other_id
-        out["other_wave"] = other_wave
-        found = classify(out["diff"], out["p_adj"], self.threshold, ALPHA)
-        if against == "benchmark":
-            found = np.where(~np.isfinite(other_mean) & ~hide, "no_benchmark", found)
-        out["finding"] = found
-        out["suppressed"] = hide
-        out["reason"] = reason
-        return out.loc[:, list(COMPARISON_COLUMNS)]
+    Returns
+    -------
+    dict
+        ``unit``, ``parent`` (factor rows of the wave, ``stats`` columns; parent None for the
+        top unit), ``trend`` (the unit's factor rows in the waves up to ``wave``),
+        ``items``, ``alike`` (:func:`workbench.views.alike_different`), ``benchmark_id`` and
+        ``benchmark`` (``factor, mean``; "" and None without one), ``hours`` and
+        ``appraisal`` (None when the instrument has no such question), ``comparisons``
+        (:func:`workbench.compare.compare` against the rest of the parent, the previous wave
+        and the benchmark, where they exist), ``rates`` (the unit's answers, invited and
+        response rate per wave up to ``wave``) and ``children`` (the same for the units
+        below, in the wave).
+    """
+    hierarchy = release.hierarchy(wave)
+    waves = release.waves[: release.waves.index(wave) + 1]
+    parent_id = hierarchy.parent(unit)
+    own = views.rows(release, unit, wave, "factor", lang)
+    trend = views.trend(release, unit, "factor", lang)
+    trend = trend.loc[trend["wave"].astype(str).isin(waves)].reset_index(drop=True)
+    bench_id, benchmark = "", None
+    if release.benchmarks is not None:
+        beside = views.beside(release, unit, wave, lang)
+        bench_id = str(beside["benchmark"].iloc[0]) if len(beside) else ""
+    if bench_id:
+        benchmark = pd.DataFrame({"factor": beside["key"].to_numpy(),
+                                  "mean": beside["benchmark_mean"].to_numpy(dtype="float64")})
+    against = (["parent"] if parent_id is not None else []) + \
+        (["previous"] if len(waves) > 1 else []) + (["benchmark"] if bench_id else [])
+    comparisons = [compare(release, unit, a, wave, threshold=threshold, lang=lang)
+                   for a in against]
+    extra = set(release.instrument.extra_ids)
+    hours = None
+    asked = release.cut("extras", unit, wave)
+    if "hours" in extra and len(asked) and (asked["key"] == "hours").any():
+        hours = views.category_distribution(release, unit, "hours", wave, lang)
+    appraisal = None
+    if {"appraisal", "appraisal_useful"} <= extra:
+        appraisal = views.appraisal(release, unit, lang=lang)
+        appraisal = appraisal.loc[appraisal["wave"].astype(str).isin(waves)]
+        appraisal = appraisal.reset_index(drop=True)
+    rates = pd.concat([views.unit_rates(release, [unit], w, lang).assign(wave=w)
+                       for w in waves], ignore_index=True)
+    return {
+        "unit": own,
+        "parent": views.rows(release, parent_id, wave, "factor", lang) if parent_id else None,
+        "trend": trend,
+        "items": views.rows(release, unit, wave, "item", lang),
+        "alike": views.alike_different(release, unit, wave, lang=lang),
+        "benchmark_id": bench_id, "benchmark": benchmark,
+        "hours": hours, "appraisal": appraisal,
+        "comparisons": (pd.concat(comparisons, ignore_index=True) if comparisons
+                        else pd.DataFrame()),
+        "rates": rates,
+        "children": views.unit_rates(release, hierarchy.children(unit), wave, lang),
+    }

@@ -115,17 +115,17 @@ def build_xlsx(h: "Handout") -> bytes:
 
     # cover
     s = sheet("sheet_cover", f"{h.unit_name}: {t('title')}", first=True)
-    first = h.unit.iloc[0]
-    invited = None if _missing(first["invited"]) else int(first["invited"])
-    answers = int(first["answers"])
+    now = h.rates.loc[h.rates["wave"].astype(str) == h.wave]
+    answers, invited, rate = _rate_values(now.iloc[0]) if len(now) else (None, None, None)
     for label, value, number_format in (
             (ctx["org"], "", None), (ctx["instrument_name"], "", None),
             (t("unit"), h.unit_name, None), (t("path"), " > ".join(h.path), None),
             (t("wave"), h.wave, None), (t("answers"), answers, COUNT),
             (t("invited"), invited if invited is not None else "\u2013", COUNT),
-            (t("rate"), answers / invited if invited else "\u2013", SHARE),
-            (ctx["made"], "", None)):
+            (t("rate"), rate, SHARE), (ctx["made"], "", None)):
         s.line([label, value], [None, number_format if not isinstance(value, str) else None])
+    if ctx["cover"]["hidden"]:
+        s.text(t("cover_hidden", why=ctx["cover"]["hidden"]))
     s.skip()
     s.text(t("suppressed_note"))
     s.finish()
@@ -224,26 +224,20 @@ def build_xlsx(h: "Handout") -> bytes:
     # response rate
     s = sheet("sheet_response", t("rate"))
     s.header([t("wave"), t("answers"), t("invited"), t("rate")])
-    for wave, part in h.trend.groupby("wave", sort=False):
-        r = part.iloc[0]
-        inv = None if _missing(r["invited"]) else int(r["invited"])
-        if part["suppressed"].all():
-            s.line([wave, None, None, None], [None, COUNT, COUNT, SHARE])
-        else:
-            s.line([wave, int(r["answers"]), inv if inv is not None else "\u2013",
-                    int(r["answers"]) / inv if inv else "\u2013"], [None, COUNT, COUNT, SHARE])
-    if ctx["children"]:
+    for _, r in h.rates.iterrows():
+        answers, invited, rate = _rate_values(r)
+        s.line([str(r["wave"]), answers, invited if invited is not None else "\u2013", rate],
+               [None, COUNT, COUNT, SHARE])
+    if len(h.children):
         s.skip()
         s.text(t("units_below"), bold=True)
         s.header([t("unit"), t("answers"), t("invited"), t("rate")])
-        for _, group in h.children.groupby("unit_id", sort=False):
-            r = group.iloc[0]
-            if group["suppressed"].all():
-                s.line([r["unit_name"], None, None, None], [None, COUNT, COUNT, SHARE])
-                continue
-            inv = None if _missing(r["invited"]) else int(r["invited"])
-            s.line([r["unit_name"], int(r["answers"]), inv if inv is not None else "\u2013",
-                    int(r["answers"]) / inv if inv else "\u2013"], [None, COUNT, COUNT, SHARE])
+        for _, r in h.children.iterrows():
+            answers, invited, rate = _rate_values(r)
+            s.line([r["unit_name"], answers, invited if invited is not None else "\u2013",
+                    rate], [None, COUNT, COUNT, SHARE])
+        s.skip()
+        s.text(t("units_below_note"))
     s.finish()
 
     # working hours and the appraisal interview
@@ -261,13 +255,25 @@ def build_xlsx(h: "Handout") -> bytes:
             s.header([t("wave"), t("appraisal_had"), t("appraisal_useful")])
             for _, r in h.appraisal.iterrows():
                 hidden = bool(r["suppressed"])
-                s.line([r["wave"], None if hidden else _pct(r["had_share"]),
-                        None if hidden else float(r["useful_mean"])], [None, SHARE, MEAN])
+                useful = None if hidden or _missing(r["useful_mean"]) else \
+                    float(r["useful_mean"])
+                s.line([r["wave"], None if hidden else _pct(r["had_share"]), useful],
+                       [None, SHARE, MEAN])
         s.finish()
 
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _rate_values(row) -> tuple[int | None, int | None, float | str | None]:
+    """Answers, invited and the response rate (a fraction) of a rates row; None where hidden
+    (written as the suppressed word); the rate is a dash when nobody's headcount is known."""
+    invited = None if _missing(row["invited"]) else int(row["invited"])
+    if bool(row["suppressed"]):
+        return None, invited, None
+    answers = None if _missing(row["answers"]) else int(row["answers"])
+    return answers, invited, "\u2013" if _missing(row["rate"]) else _pct(row["rate"])
 
 
 def _pct(value) -> float | None:

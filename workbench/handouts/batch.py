@@ -1,9 +1,11 @@
-"""Handouts for many units at once: one statistics run, a process pool, a report of skips.
+"""Handouts for many units at once: one release, a process pool, a report of skips.
 
-:func:`make_handouts` computes the published tables once (:class:`Published`), builds every
-unit's :class:`Handout` from them, and renders the files in a pool of worker processes (PDF
-is the slow part). Units that the privacy rules hide get no handout and are listed in
-``skipped.csv`` with their reason; a unit whose rendering fails is listed there too
+:func:`make_handouts` opens the release once, cuts every unit's :class:`Handout` from it and
+renders the files in a pool of worker processes (PDF is the slow part). The workers read the
+release only: forked, they share the parent's tables (and the views it has already cut);
+started afresh, they read the release folder. No process here loads respondent rows. Units
+with no published figure get no handout and are listed in ``skipped.csv`` with the privacy
+reason of their hidden cells; a unit whose rendering fails is listed there too
 (``error: ...``) and does not stop the others.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
+import functools
 import gc
 import io
 import math
@@ -18,16 +21,15 @@ import multiprocessing
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from workbench.errors import UsageError
-from workbench.handouts._tables import Published
+from workbench.handouts._tables import as_release, check_handout, handout_units, wave_of
 from workbench.handouts._template import Template
 from workbench.handouts.handout import FORMATS, Handout, write_atomic
 from workbench.i18n import LANGS
-from workbench.survey import Survey
 
 __all__ = ["BatchResult", "make_handouts", "parse_formats", "parse_langs", "SKIPPED_FILE"]
 
@@ -43,8 +45,8 @@ class BatchResult:
     written
         ``(unit_id, paths)`` of every unit whose files were written.
     skipped
-        ``(unit_id, reason)`` of units the privacy rules hide (``min_n``, ``complement``,
-        ``no_answers``).
+        ``(unit_id, reason)`` of units with no published figure in the wave: the privacy
+        reason of their hidden cells (``min_n``, ``complement``, ``no_answers``).
     failed
         ``(unit_id, "error: ...")`` of units whose handout could not be made.
     seconds
@@ -97,15 +99,32 @@ def parse_formats(text: str | Sequence[str]) -> tuple[str, ...]:
 
 @dataclass(frozen=True, eq=False)
 class _Job:
-    """What every unit of a batch shares; handed to each worker once, not per unit."""
+    """What every unit of a batch shares; handed to each worker once, not per unit.
 
-    survey: Survey
-    published: Published
+    ``release`` is None in a worker that was not forked: it reads the release folder at
+    ``path`` (once per process) instead of receiving the tables through a pipe.
+    """
+
+    release: Any
+    path: Path | None
+    wave: str
     template: Template
     lang: str
     made: _dt.date
     formats: tuple[str, ...]
     out: Path
+
+    def source(self):
+        if self.release is not None:
+            return self.release
+        return _read(self.path)
+
+
+@functools.lru_cache(maxsize=1)
+def _read(path: Path):
+    from workbench.release import read_release
+
+    return read_release(path)
 
 
 def _error(exc: BaseException) -> str:
@@ -124,9 +143,8 @@ def _run(job: _Job, unit: str, collect: bool = True) -> tuple[str, list[str], st
     paused = gc.isenabled()
     gc.disable()
     try:
-        handout = Handout.for_unit(job.survey, unit, job.published.wave, job.lang,
-                                   published=job.published, template=job.template,
-                                   made=job.made)
+        handout = Handout.for_unit(job.source(), unit, job.wave, job.lang,
+                                   template=job.template, made=job.made)
         paths = handout.write(job.out / unit, job.formats)
         return unit, [str(p) for p in paths], ""
     except Exception as exc:  # one unit's failure must not stop the batch
@@ -164,13 +182,16 @@ def _in_workers(job: _Job, units: Sequence[str], jobs: int, done) -> None:
 
     A worker takes a share of the units, renders them without garbage collection and exits
     (so its memory goes back at once); the next share starts in a fresh worker. On Linux the
-    workers are forked: they get the survey, the published tables and the warm caches
-    without copying. A worker that dies is reported for each of its unfinished units.
+    workers are forked: they get the release, the views cut from it and the warm caches
+    without copying. Elsewhere each worker reads the release folder. A worker that dies is
+    reported for each of its unfinished units.
     """
     import queue as queues
 
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     context = multiprocessing.get_context(method)
+    if method != "fork" and job.path is not None:
+        job = replace(job, release=None)  # the workers read the folder, not a pickled copy
     waiting = list(units)
     results = context.Queue()
     running: dict = {}  # process -> units not reported yet
@@ -218,22 +239,23 @@ def _write_skipped(out: Path, rows: Sequence[tuple[str, str]]) -> None:
     write_atomic(out / SKIPPED_FILE, buffer.getvalue().encode("utf-8"))
 
 
-def make_handouts(survey: Survey, out: str | Path, units: Sequence[str] | None = None,
+def make_handouts(release, out: str | Path, units: Sequence[str] | None = None,
                   wave: str | int | None = None, lang: str | Sequence[str] | None = None,
                   formats: Sequence[str] = FORMATS, template: str | Path | Template | None = None,
-                  jobs: int = 2, progress: bool = True, made: _dt.date | None = None,
-                  published: Published | None = None) -> BatchResult:
+                  jobs: int = 2, progress: bool = True,
+                  made: _dt.date | None = None) -> BatchResult:
     """Write handouts into ``out/<unit_id>/handout-<wave>-<lang>.<ext>`` and ``skipped.csv``.
 
     Parameters
     ----------
-    survey
-        A loaded survey.
+    release
+        A :class:`workbench.release.Release`, or a dataset or release folder (opened once
+        with :func:`workbench.release.open_release`).
     out
         The output folder (created when missing).
     units
-        Unit ids; None: every unit published in the wave (the others are skipped with their
-        privacy reason).
+        Unit ids; None: every unit with a published figure in the wave (the others are
+        skipped with their privacy reason).
     wave, lang
         Wave (default: the last) and language (default: the survey's); several languages
         as ``"nb,en"`` or a list make a handout in each (``handout-<wave>-<lang>.*``).
@@ -247,8 +269,6 @@ def make_handouts(survey: Survey, out: str | Path, units: Sequence[str] | None =
         Show a progress bar on stderr.
     made
         The date on the covers (default: today).
-    published
-        Published tables computed earlier for the same wave and (the one) language.
 
     Returns
     -------
@@ -257,7 +277,7 @@ def make_handouts(survey: Survey, out: str | Path, units: Sequence[str] | None =
     Raises
     ------
     HandoutRefused
-        When a unit named in ``units`` is not published (it gets no handout).
+        When a unit named in ``units`` has no published figure (it gets no handout).
     UsageError
         Unknown unit, wave, language, format or template folder.
     """
@@ -265,19 +285,21 @@ def make_handouts(survey: Survey, out: str | Path, units: Sequence[str] | None =
 
     start = time.perf_counter()
     formats = parse_formats(formats)
-    langs = parse_langs(lang or survey.config.language)
-    if published is not None and (len(langs) > 1 or published.lang != langs[0]):
-        raise UsageError("published tables serve one language; leave them out for several")
-    published = published or Published.compute(survey, wave, langs[0])
+    release = as_release(release)
+    label = wave_of(release, wave)
+    langs = parse_langs(lang or release.config.language)
     template = template if isinstance(template, Template) else Template.load(template)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     if units is None:
-        todo, skipped = published.published_units()
+        status = handout_units(release, label)
+        todo = status.loc[status["handout"], "unit_id"].tolist()
+        skipped = list(zip(status.loc[~status["handout"], "unit_id"],
+                           status.loc[~status["handout"], "reason"]))
     else:
         todo, skipped = list(dict.fromkeys(units)), []
         for unit in todo:
-            published.check_published(unit)
+            check_handout(release, unit, label)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     made = made or _dt.date.today()
 
     failed: list[tuple[str, str]] = []
@@ -293,13 +315,12 @@ def make_handouts(survey: Survey, out: str | Path, units: Sequence[str] | None =
                     written.append((unit, tuple(Path(p) for p in paths)))
                 bar.update(1)
 
-            if published.lang != lang_:  # the same units, labels in the other language
-                published = Published.compute(survey, wave, lang_)
-            job = _Job(survey=survey, published=published, template=template, lang=lang_,
-                       made=made, formats=formats, out=out)
+            job = _Job(release=release, path=release.path, wave=label, template=template,
+                       lang=lang_, made=made, formats=formats, out=out)
             if jobs > 1 and len(todo) > 2:
                 # warm up on the last unit, a small one like most: its page count and its
-                # neighbours' are the ones the shared pages are laid out for before the fork
+                # neighbours' are the ones the shared pages are laid out for before the fork,
+                # and the views it cuts (every unit's rows in this language) are cut once
                 done(*_warm(job, todo[-1]))
                 _in_workers(job, todo[:-1], jobs, done)
             else:

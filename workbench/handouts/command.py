@@ -1,8 +1,10 @@
 """``workbench handouts``: the sub-command (registered by :mod:`workbench.cli`).
 
-Exit codes: 0 when every handout was written, 1 when some unit failed (listed in
+It opens the release once (:func:`workbench.release.open_release`: a release folder, or a
+dataset folder whose release is reused when fresh and built otherwise); every handout is cut
+from it. Exit codes: 0 when every handout was written, 1 when some unit failed (listed in
 ``skipped.csv`` and in the summary line), 2 for a usage error such as ``--unit`` on a unit
-the privacy rules hide (one clear line, no traceback).
+with no published figure (one clear line, no traceback).
 """
 
 from __future__ import annotations
@@ -14,16 +16,14 @@ __all__ = ["add_parser", "run"]
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.handouts.batch import make_handouts, parse_formats
-    from workbench.validate import load_survey
+    from workbench.handouts.batch import make_handouts, parse_formats, parse_langs
+    from workbench.release import open_release
 
     formats = parse_formats(args.format)
-    survey = load_survey(args.dataset)
-    rejected = sum(f.rejected for f in survey.report.files)
-    if rejected:
-        print(f"note: {rejected} row(s) were rejected; run 'workbench validate {args.dataset}' "
-              "to see why", file=sys.stderr)
-    result = make_handouts(survey, args.out, units=None if args.all else [args.unit],
+    if args.lang:
+        parse_langs(args.lang)  # a wrong language is told before a release is built
+    release = open_release(args.dataset)
+    result = make_handouts(release, args.out, units=None if args.all else [args.unit],
                            wave=args.wave, lang=args.lang, formats=formats,
                            template=args.template, jobs=args.jobs,
                            progress=not args.quiet)
@@ -38,12 +38,14 @@ def add_parser(sub) -> argparse.ArgumentParser:
     """Add ``handouts`` to the sub-command parsers of ``workbench``."""
     p = sub.add_parser("handouts", help="workshop handouts (HTML, PDF, PPTX, XLSX) for one unit "
                                         "or every published unit")
-    p.add_argument("dataset", help="dataset folder (with survey.yaml)")
+    p.add_argument("dataset", metavar="DATASET|RELEASE",
+                   help="dataset folder (with survey.yaml) or release folder (from 'workbench "
+                        "release')")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--unit", help="one unit (its whole subtree)")
     which.add_argument("--all", action="store_true",
-                       help="every unit the privacy rules publish; the others are listed in "
-                            "skipped.csv")
+                       help="every unit with published figures; the others are listed in "
+                            "skipped.csv with the reason")
     p.add_argument("--wave", help="wave (default: the last)")
     p.add_argument("--lang", help="language: nb, en, or both as nb,en (default: survey.yaml)")
     p.add_argument("--format", default="html,pdf,pptx,xlsx",

@@ -1,7 +1,7 @@
 """The workshop handout of one unit: an immutable value, rendered to HTML, PDF, PPTX and XLSX.
 
-:meth:`Handout.for_unit` gathers the unit's *published* tables (statistics table, views,
-comparisons; never respondent rows); ``as_html()`` renders a string, ``pdf_bytes()``,
+:meth:`Handout.for_unit` cuts the unit's tables from the release (the published statistics,
+views and comparisons; never respondent rows); ``as_html()`` renders a string, ``pdf_bytes()``,
 ``pptx_bytes()`` and ``xlsx_bytes()`` render files in memory, and ``to_html/to_pdf/to_pptx/
 to_xlsx(path)`` write them atomically (a temporary file in the same folder, then
 :func:`os.replace`). Methods that change something (``with_branding``, ``with_template``,
@@ -9,10 +9,10 @@ to_xlsx(path)`` write them atomically (a temporary file in the same folder, then
 
 Examples
 --------
->>> from workbench import load_survey
+>>> from workbench import open_release
 >>> from workbench.handouts import Handout
->>> survey = load_survey("data_samples/municipality")
->>> handout = Handout.for_unit(survey, "OPP-NOS", wave="2023", lang="en")
+>>> release = open_release("data_samples/municipality")
+>>> handout = Handout.for_unit(release, "OPP-NOS", wave="2023", lang="en")
 >>> html = handout.as_html()
 >>> "Nordby School" in html
 True
@@ -25,15 +25,19 @@ import os
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping
 
 import pandas as pd
 
 from workbench.errors import UsageError
-from workbench.handouts._tables import Published
+from workbench.handouts._tables import (
+    THRESHOLD,
+    as_release,
+    check_handout,
+    unit_tables,
+    wave_of,
+)
 from workbench.handouts._template import Branding, Template
 from workbench.instrument import Instrument
-from workbench.survey import Survey
 
 __all__ = ["Handout", "FORMATS", "write_atomic"]
 
@@ -64,8 +68,9 @@ def write_atomic(path: str | Path, data: bytes) -> Path:
 class Handout:
     """The handout of one unit in one wave and language, holding only published tables.
 
-    Build it with :meth:`for_unit`. Attributes are the published tables the handout shows
-    (see :meth:`published_tables`) and the names it needs; none holds respondent rows.
+    Build it with :meth:`for_unit`. Attributes are the release's rows the handout shows (see
+    :func:`workbench.handouts._tables.unit_tables`: hidden cells stay hidden, with their
+    reason) and the names it needs; none holds respondent rows.
     """
 
     unit_id: str
@@ -90,6 +95,7 @@ class Handout:
     hours: pd.DataFrame | None
     appraisal: pd.DataFrame | None
     comparisons: pd.DataFrame
+    rates: pd.DataFrame
     children: pd.DataFrame
     template: Template
     made: _dt.date
@@ -97,17 +103,17 @@ class Handout:
     # ---- building ----------------------------------------------------------------------------
 
     @classmethod
-    def for_unit(cls, survey: Survey, unit: str, wave: str | int | None = None,
+    def for_unit(cls, release, unit: str, wave: str | int | None = None,
                  lang: str | None = None, branding: Branding | None = None, *,
                  template: Template | str | Path | None = None,
-                 published: Published | None = None,
                  made: _dt.date | None = None) -> "Handout":
-        """Gather the published tables of ``unit``.
+        """Cut the tables of ``unit`` from the release.
 
         Parameters
         ----------
-        survey
-            A loaded survey.
+        release
+            A :class:`workbench.release.Release` (a dataset or release folder is opened with
+            :func:`workbench.release.open_release`).
         unit
             The unit id (its whole subtree).
         wave
@@ -118,64 +124,40 @@ class Handout:
             Branding to use instead of the template's ``branding.yaml``.
         template
             A :class:`Template` or a template folder (default: ``templates/default``).
-        published
-            The batch's :class:`Published` tables (computed here when None).
         made
             The date printed on the cover (default: today).
 
         Raises
         ------
         HandoutRefused
-            When the unit is not published in the wave (fewer than ``min_n`` answers, or
-            suppressed by the complement rule): it gets no handout.
+            When none of the unit's factor cells is published in the wave (fewer than
+            ``min_n`` answers, or hidden by the complement rule): it gets no handout. A unit
+            with some cells hidden gets one, showing what is published.
         UsageError
             Unknown unit, wave or language.
         """
-        lang = lang or survey.config.language
+        release = as_release(release)
+        lang = lang or release.config.language
         if lang not in ("nb", "en"):
             raise UsageError(f"lang must be 'nb' or 'en', got {lang!r}")
-        if published is None:
-            published = Published.compute(survey, wave, lang)
-        elif (wave is not None and str(wave) != published.wave) or published.lang != lang:
-            raise UsageError(f"the published tables are for wave {published.wave} in "
-                             f"{published.lang}, not wave {wave} in {lang}")
+        label = wave_of(release, wave)
         if not isinstance(template, Template):
             template = Template.load(template)
         if branding is not None:
             template = template.with_branding(branding)
-        published.check_published(unit)
-        label = published.wave
-        hierarchy = published.hierarchy
-        rows = published.rows(unit)
+        check_handout(release, unit, label)
+        tables = unit_tables(release, unit, label, lang, THRESHOLD)
+        hierarchy = release.hierarchy(label)
         parent_id = hierarchy.parent(unit)
-        parent = published.rows(parent_id) if parent_id else None
-        bench_id, bench = published.benchmark(unit)
-        comparisons = [published.comparison(unit, a) for a in ("parent", "previous", "benchmark")]
-        comparisons = [c for c in comparisons if c is not None]
-        children_ids = list(hierarchy.children(unit))
-        factors = published.factors
-        children = factors[(factors["wave"] == label) & factors["unit_id"].isin(children_ids)]
-        order = {u: i for i, u in enumerate(children_ids)}
-        children = children.sort_values("unit_id", key=lambda s: s.map(order), kind="stable")
-        instrument = survey.instrument
-        has = set(instrument.extra_ids)
         return cls(
             unit_id=unit, wave=label, lang=lang, unit_name=hierarchy.name(unit, lang),
             path=tuple(hierarchy.name(u, lang) for u in hierarchy.path(unit)),
             parent_id=parent_id,
             parent_name=hierarchy.name(parent_id, lang) if parent_id else None,
-            survey_name=survey.name(lang), instrument=instrument,
-            waves=survey.waves[: survey.waves.index(label) + 1], min_n=published.policy.min_n,
-            threshold=published.threshold, unit=rows, parent=parent,
-            benchmark_id=bench_id, benchmark=bench if bench_id else None,
-            trend=published.trend(unit), items=published.item_rows(unit),
-            alike=published.alike_different(unit),
-            hours=published.category(unit, "hours") if "hours" in has else None,
-            appraisal=published.appraisal(unit) if "appraisal" in has else None,
-            comparisons=(pd.concat(comparisons, ignore_index=True) if comparisons
-                         else pd.DataFrame()),
-            children=children.reset_index(drop=True), template=template,
-            made=made or _dt.date.today())
+            survey_name=release.config.name(lang), instrument=release.instrument,
+            waves=release.waves[: release.waves.index(label) + 1],
+            min_n=release.policy.min_n, threshold=THRESHOLD, template=template,
+            made=made or _dt.date.today(), **tables)
 
     def with_branding(self, branding: Branding) -> "Handout":
         """The same handout with another branding."""
@@ -192,21 +174,6 @@ class Handout:
         return replace(self, made=made)
 
     # ---- what it shows -----------------------------------------------------------------------
-
-    def published_tables(self) -> Mapping[str, pd.DataFrame]:
-        """Every statistics-table row the handout shows, for :func:`workbench.privacy.audit`.
-
-        Returns
-        -------
-        dict
-            ``factor``: factor-level rows (the unit, its parent, the units below, the unit in
-            earlier waves); ``item``: the unit's item-level rows.
-        """
-        frames = [self.unit, self.trend, self.children]
-        if self.parent is not None:
-            frames.append(self.parent)
-        factor = pd.concat(frames, ignore_index=True).drop_duplicates(["wave", "unit_id", "key"])
-        return {"factor": factor.reset_index(drop=True), "item": self.items}
 
     def context(self) -> dict:
         """The formatted values the templates receive (numbers already as text)."""
