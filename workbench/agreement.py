@@ -66,7 +66,7 @@ def icc(values: np.ndarray, groups: np.ndarray) -> tuple[float, float]:
     Returns
     -------
     (icc1, icc2)
-        NaN when fewer than two groups or no persons within them.
+        NaN when fewer than two groups, no persons within them, or no variance.
     """
     frame = pd.DataFrame({"y": np.asarray(values, dtype="float64"),
                           "g": np.asarray(groups)}).dropna(subset=["y"])
@@ -81,7 +81,8 @@ def icc(values: np.ndarray, groups: np.ndarray) -> tuple[float, float]:
     msb = float((stats["count"] * (stats["mean"] - grand) ** 2).sum()) / (k - 1)
     msw = float(((stats["count"] - 1) * stats["var"].fillna(0)).sum()) / (n - k)
     size = n / k
-    icc1 = (msb - msw) / (msb + (size - 1) * msw)
+    total = msb + (size - 1) * msw
+    icc1 = (msb - msw) / total if total > 0 else float("nan")  # no variance at all
     icc2 = (msb - msw) / msb if msb > 0 else float("nan")
     return float(icc1), float(icc2)
 
