@@ -36,7 +36,7 @@ def test_usage_errors_are_one_line(tmp_path):
         assert "Traceback" not in run.stderr
     run = subprocess.run([sys.executable, "-m", "workbench.cli", "serve", str(tmp_path)],
                          capture_output=True, text=True)
-    assert run.stderr.count("\n") == 1 and "no survey.yaml" in run.stderr
+    assert run.stderr.count("\n") == 1 and "survey.yaml" in run.stderr
 
 
 def test_nb_messages(tiny_dataset, capsys):

@@ -855,6 +855,7 @@ def read_release(folder: str | Path, lazy: bool = False) -> Release:
         tables = {name: tables[name] for name in TABLES}
     text = (folder / "instrument.yaml").read_text(encoding="utf-8")
     instrument = parse_instrument_text(text, source=str(folder / "instrument.yaml"))
+    manifest["instrument_text"] = text  # so the release can be written again elsewhere
     return Release(tables=tables, manifest=manifest, instrument=instrument,
                    config=_config_of(manifest["survey"]), path=folder)
 
