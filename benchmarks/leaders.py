@@ -300,6 +300,16 @@ def _first_views(addresses: dict[str, str], expected: dict[str, list[str]],
     return results
 
 
+def _run_apart(coroutine):
+    """``asyncio.run`` in a thread of its own: the caller may already run an event loop (a
+    test process in which Playwright's synchronous API is open)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def run(leaders: int = 30, pool_size: int | None = None, dataset: Path | None = None,
         browser: int | None = None, timeout: float = 120) -> dict:
     """Serve ``dataset`` (default: the university sample) and let ``leaders`` leaders open
@@ -307,7 +317,6 @@ def run(leaders: int = 30, pool_size: int | None = None, dataset: Path | None = 
 
     Returns the figures described in the module text.
     """
-    import asyncio
 
     from workbench.access import load_secret, sign
 
@@ -342,7 +351,7 @@ def run(leaders: int = 30, pool_size: int | None = None, dataset: Path | None = 
                 server.settle(pool_size, timeout=120 + 8 * pool_size)
                 again = [f"{server.leader}?t={sign(secret, u, wave, expires)}"
                          for u in units[:browser]]
-                pages = asyncio.run(_open_all(again, timeout))
+                pages = _run_apart(_open_all(again, timeout))
         finally:
             server.stop()
     first = [r["first_view"] for r in timed.values() if "first_view" in r]
