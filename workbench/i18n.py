@@ -45,10 +45,10 @@ def number(value, lang: str = "nb", digits: int = 2) -> str:
     """
     if _missing(value):
         return DASH
-    v = float(value)
+    v = float(value) + 0.0  # no "-0"
     if 0 < abs(v) < 999 and digits >= 0:
         exact = Decimal(str(v)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN)
-        shown = ("-" if v < 0 else "") + f"{abs(exact):.{digits}f}"
+        shown = ("-" if v < 0 and exact != 0 else "") + f"{abs(exact):.{digits}f}"
         return shown.replace(".", ",") if lang == "nb" else shown
     from babel.numbers import format_decimal
 

@@ -20,13 +20,14 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import WorkbenchError
-from workbench.i18n import DASH, number, text
+from workbench.i18n import DASH, number, percent, text
 
 __all__ = ["RELEASE_ENV", "DATASET_ENV", "app_source", "load_release", "trim_memory", "CSS",
            "reason_text", "cell_mean", "figure_svg", "figure_html", "html_table",
            "download_links", "csv_bytes", "note", "heading", "unit_path", "size_text",
            "unavailable_comparison", "comparison_tables", "comparison_html", "p_text",
-           "background_note"]
+           "background_note", "interval_text", "comparison_reading_html", "agreement_text",
+           "share_interval", "distribution_note"]
 
 #: The release folder a server's kernels read (set by ``workbench serve``).
 RELEASE_ENV = "WORKBENCH_RELEASE"
@@ -87,6 +88,11 @@ CSS = """<style>
 .wb-table thead th {border-bottom: 2px solid #444; background: #f2f2f2}
 .wb-table td.wb-hidden {color: #555; font-style: italic; text-align: left}
 .wb-app ol.wb-steps li {margin-bottom: 0.5em}
+.wb-app .wb-reading {border-left: 4px solid #3D6A8E; background: #F3F6F9;
+  padding: 0.4em 1em 0.5em; margin: 0.4em 0 1em; max-width: 60em}
+.wb-app .wb-reading h4 {margin-top: 0.3em}
+.wb-app dl.wb-legend dt {font-weight: bold; margin-top: 0.3em}
+.wb-app dl.wb-legend dd {margin: 0 0 0.2em 1.2em}
 .wb-downloads a {margin-right: 1.2em; font-weight: bold; color: #1F3B57}
 .wb-app.jupyter-widgets, .wb-app .jupyter-widgets {--jp-widgets-font-size: 15px;
   --jp-widgets-inline-height: 32px; --jp-widgets-inline-label-width: 90px}
@@ -253,6 +259,14 @@ _TEXTS = {
     "p_adj": ("p (justert)", "p (adjusted)"),
     "d": ("Effekt (d)", "Effect (d)"),
     "verdict": ("Vurdering", "Verdict"),
+    "interval": ("Forskjellen ligger trolig mellom", "The difference probably lies between"),
+    "between": ("{low} og {high}", "{low} and {high}"),
+    "no_distribution": (
+        "– under «Andel enig» og «Enighet»: fordelingen av svarene vises ikke for denne "
+        "faktoren, slik at ingen kan regne seg fram til hva enkeltpersoner svarte.",
+        "– under 'Share agreeing' and 'Agreement': the distribution of the answers is not "
+        "shown for this factor, so that nobody can work out what single persons answered."),
+    "h_compare_read": ("Slik leser du sammenligningen", "How to read the comparison"),
     "by_levels": (
         "Bakgrunnsgrupper ({variables}) vises bare for {units}, slik at ingen kan regne seg "
         "fram til svarene til en liten gruppe. Nivåene står i survey.yaml: privacy: "
@@ -347,10 +361,43 @@ def p_text(p, lang: str) -> str:
     return f"< {number(0.001, lang, 3)}" if p < 0.001 else number(p, lang, 3)
 
 
+def interval_text(low, high, lang: str) -> str:
+    """A difference's 95 % interval in words: "-0,03 og 0,14" / "-0.03 and 0.14"."""
+    if pd.isna(low) or pd.isna(high):
+        return DASH
+    return _t("between", lang, low=number(low, lang), high=number(high, lang))
+
+
+def distribution_note(rows: pd.DataFrame, lang: str) -> str:
+    """A note under a factor table whose published means include some without their
+    distribution (the release hides it where it would tell single answers); "" otherwise."""
+    shown = ~rows["suppressed"].astype(bool) & rows["mean"].notna()
+    if not (shown & rows["top_box"].isna()).any():
+        return ""
+    return note(_t("no_distribution", lang))
+
+
+def agreement_text(rwg, lang: str) -> str:
+    """A unit's agreement on a factor in plain words (rwg(j); :mod:`workbench.agreement`)."""
+    from workbench.agreement import agreement_words
+
+    return agreement_words(rwg, lang) or DASH
+
+
+def share_interval(share, low, high, lang: str) -> str:
+    """A top-box share with its Wilson 95 % interval: "72 % (65-79)"."""
+    if pd.isna(share):
+        return DASH
+    if pd.isna(low) or pd.isna(high):
+        return percent(share, lang)
+    return f"{percent(share, lang)} ({number(low, lang, 0)}–{number(high, lang, 0)})"
+
+
 def comparison_html(table: pd.DataFrame, lang: str, min_n: int, detail: bool = True) -> str:
-    """One comparison as a table: means, difference, (p, d,) and the plain verdict; a row
-    without a test says why (the release's reason)."""
-    header = [_t("factor", lang), _t("mean", lang), _t("other", lang), _t("diff", lang)]
+    """One comparison as a table: means, difference, the difference's 95 % interval, (p, d,)
+    and the plain verdict; a row without a test says why (the release's reason)."""
+    header = [_t("factor", lang), _t("mean", lang), _t("other", lang), _t("diff", lang),
+              _t("interval", lang)]
     if detail:
         header += [_t("p_adj", lang), _t("d", lang)]
     header.append(_t("verdict", lang))
@@ -362,9 +409,23 @@ def comparison_html(table: pd.DataFrame, lang: str, min_n: int, detail: bool = T
             body.append([row["label"], hidden] + [""] * (len(header) - 2))
             continue
         line = [row["label"], number(row["mean"], lang), number(row["other_mean"], lang),
-                number(row["diff"], lang)]
+                number(row["diff"], lang),
+                interval_text(row.get("ci_low"), row.get("ci_high"), lang)]
         if detail:
             line += [p_text(row["p_adj"], lang), number(row["d"], lang)]
         line.append(row["verdict"])
         body.append(line)
-    return html_table(header, body, text_columns=(0, -1))
+    return html_table(header, body, text_columns=(0, 4, -1))
+
+
+def comparison_reading_html(table: pd.DataFrame, lang: str) -> str:
+    """What the unit's comparison can tell, with its own numbers (the smallest difference it
+    can call real, why a small unit reads "cannot tell"), and what each finding word means
+    (:mod:`workbench.words`)."""
+    from workbench.words import comparison_reading, finding_legend
+
+    said = "".join(f"<p>{escape(s)}</p>" for s in comparison_reading(table, lang))
+    legend = "".join(f"<dt>{escape(word)}</dt><dd>{escape(meaning)}</dd>"
+                     for word, meaning in finding_legend(lang=lang))
+    return (f"<div class='wb-reading'><h4>{escape(_t('h_compare_read', lang))}</h4>{said}"
+            f"<dl class='wb-legend'>{legend}</dl></div>")

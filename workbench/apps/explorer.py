@@ -36,16 +36,20 @@ import pandas as pd
 
 from workbench.apps._common import (
     CSS,
+    agreement_text,
     background_note,
     cell_mean,
     comparison_html,
+    comparison_reading_html,
     comparison_tables,
+    distribution_note,
     download_links,
     figure_html,
     heading,
     html_table,
     load_release,
     note,
+    share_interval,
     size_text,
     trim_memory,
     unit_path,
@@ -102,10 +106,19 @@ TEXTS = {
     "invited": ("Inviterte", "Invited"),
     "rate": ("Svarprosent", "Response rate"),
     "group": ("Gruppe", "Group"),
-    "kind_alike": ("Mest like svar (lavest standardavvik)",
-                   "Most alike answers (lowest standard deviation)"),
-    "kind_different": ("Mest ulike svar (høyest standardavvik)",
-                       "Most different answers (highest standard deviation)"),
+    "kind_alike": ("Mest like svar", "Most alike answers"),
+    "kind_different": ("Mest ulike svar", "Most different answers"),
+    "spread": ("Spredning", "Spread"),
+    "spread_note": (
+        "Rangert etter spredning: standardavviket som andel av det største som er mulig ved "
+        "påstandens snitt (100 % = svarene delt i to ytterpunkter). Slik følger rangeringen "
+        "ikke bare snittet: en påstand nesten alle gir toppskår, kan ikke spre seg mye.",
+        "Ranked by spread: the standard deviation as a share of the largest possible at the "
+        "statement's mean (100 % = the answers split between the two ends). So the ranking "
+        "does not simply follow the mean: a statement nearly everyone rates at the top cannot "
+        "spread much."),
+    "top_box_ci": ("Andel enig (95 % intervall)", "Share agreeing (95 % interval)"),
+    "agreement": ("Enighet", "Agreement"),
     "against_parent": ("Mot resten av overordnet enhet", "Against the rest of the parent unit"),
     "against_benchmark": ("Mot referansetallet", "Against the benchmark"),
     "against_previous": ("Mot forrige runde", "Against the previous wave"),
@@ -415,14 +428,17 @@ def _view_overview(state: ExplorerState, release) -> View:
                               themes=factor_themes(release.instrument, lang) or None,
                               min_n=min_n)
     parent_name = release.hierarchy(state.wave).name(parent, lang) if parent else DASH
-    header = [_t("factor", lang), _t("mean", lang), _t("sd", lang), _t("top_box", lang),
-              _t("n", lang), _t("moe", lang)] + ([parent_name] if parent else [])
+    header = [_t("factor", lang), _t("mean", lang), _t("sd", lang), _t("top_box_ci", lang),
+              _t("n", lang), _t("moe", lang), _t("agreement", lang)] + \
+        ([parent_name] if parent else [])
     pmeans = prow.set_index("key") if prow is not None else None
     body = []
     for _, row in rows.iterrows():
         line = [row["label"], _mean_cell(row, lang, min_n), _plain(row, "sd", lang),
-                DASH if _hidden(row) else percent(row["top_box"], lang),
-                _count(row, lang), _plain(row, "moe", lang)]
+                DASH if _hidden(row) else share_interval(row["top_box"], row.get("top_box_low"),
+                                                         row.get("top_box_high"), lang),
+                _count(row, lang), _plain(row, "moe", lang),
+                DASH if _hidden(row) else agreement_text(row.get("rwg"), lang)]
         if pmeans is not None:
             line.append(_mean_cell(pmeans.loc[row["key"]], lang, min_n)
                         if row["key"] in pmeans.index else DASH)
@@ -430,7 +446,7 @@ def _view_overview(state: ExplorerState, release) -> View:
     html = (figure_html(ax.figure, _t("v_overview", lang))
             + note(_t("overview_note", lang, lo=lo, hi=hi)
                    + (" " + _t("parent_note", lang, parent=parent_name) if parent else ""))
-            + html_table(header, body))
+            + html_table(header, body) + distribution_note(rows, lang))
     table = pd.concat([rows, prow], ignore_index=True) if prow is not None else rows
     return View(_t("v_overview", lang), html, table, f"overview-{state.unit}-{state.wave}")
 
@@ -597,9 +613,12 @@ def _view_alike(state: ExplorerState, release) -> View:
     for kind in ("alike", "different"):
         part = table[table["kind"] == kind]
         body = [[r["label"], number(r["mean"], lang), number(r["sd"], lang),
-                 number(r["n"], lang, 0)] for _, r in part.iterrows()]
+                 percent(100 * r["spread"], lang), number(r["n"], lang, 0)]
+                for _, r in part.iterrows()]
         html += heading(_t(f"kind_{kind}", lang), 4) + html_table(
-            [_t("item", lang), _t("mean", lang), _t("sd", lang), _t("n", lang)], body)
+            [_t("item", lang), _t("mean", lang), _t("sd", lang), _t("spread", lang),
+             _t("n", lang)], body)
+    html += note(_t("spread_note", lang))
     return View(_t("v_alike", lang), html, table, f"alike-{state.unit}-{state.wave}")
 
 
@@ -612,9 +631,8 @@ def _view_compare(state: ExplorerState, release) -> View:
         if isinstance(table, str):
             html += note(table)
             continue
-        html += comparison_html(table, lang, min_n)
+        html += comparison_html(table, lang, min_n) + comparison_reading_html(table, lang)
         frames.append(table)
-    html += note(_t("compare_note", lang, threshold=number(0.2, lang, 1)))
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return View(_t("v_compare", lang), html, table, f"compare-{state.unit}-{state.wave}")
 

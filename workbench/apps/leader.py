@@ -34,9 +34,12 @@ import pandas as pd
 from workbench.access import Grant, Refused, load_secret, secret_path, token_from_query, verify
 from workbench.apps._common import (
     CSS,
+    agreement_text,
     cell_mean,
     comparison_html,
+    comparison_reading_html,
     comparison_tables,
+    distribution_note,
     figure_html,
     heading,
     html_table,
@@ -81,6 +84,8 @@ TEXTS = {
          "Den lyse stolpen under er overordnet enhet, til sammenligning.",
          "«Andel enig» er andelen av svarene som er 4 eller 5. Prosentene gjelder svar, ikke "
          "personer.",
+         "«Enighet» sier hvor likt dere svarte på faktorens påstander, sammenlignet med "
+         "tilfeldige svar.",
          "En forskjell kalles reell bare når den er statistisk sikker og minst 0,2 poeng. "
          "Små forskjeller kan skyldes tilfeldigheter.",
          "Resultater fra færre enn {min_n} personer vises aldri: de står som «skjult»."],
@@ -91,6 +96,8 @@ TEXTS = {
          "The light bar beneath is the parent unit, for comparison.",
          "'Share agreeing' is the share of answers that are 4 or 5. The percentages are "
          "answers, not persons.",
+         "'Agreement' says how alike you answered the factor's statements, compared with "
+         "random answers.",
          "A difference is called real only when it is statistically certain and at least 0.2 "
          "points. Small differences may be chance.",
          "Results from fewer than {min_n} persons are never shown: they read 'suppressed'."]),
@@ -123,6 +130,7 @@ TEXTS = {
     "mean": ("Snitt", "Mean"),
     "top_box": ("Andel enig", "Share agreeing"),
     "n": ("Antall", "n"),
+    "agreement": ("Enighet", "Agreement"),
     "handout": ("Lag utdelingsark for arbeidsmøtet", "Make the workshop handout"),
     "wait": ("Tegner resultatene …", "Drawing the results …"),
     "handout_wait": ("Lager utdelingsarket …", "Making the handout …"),
@@ -288,9 +296,11 @@ def results_table_html(state: LeaderState, release) -> str:
         reason = row["reason"] if isinstance(row["reason"], str) and row["reason"] else None
         body.append([row["label"], cell_mean(row["mean"], lang, hidden, reason, min_n),
                      DASH if hidden else percent(row["top_box"], lang),
-                     DASH if hidden or pd.isna(row["n"]) else number(row["n"], lang, 0)])
-    return html_table([_t("factor", lang), _t("mean", lang), _t("top_box", lang),
-                       _t("n", lang)], body)
+                     DASH if hidden or pd.isna(row["n"]) else number(row["n"], lang, 0),
+                     DASH if hidden else agreement_text(row.get("rwg"), lang)])
+    table = html_table([_t("factor", lang), _t("mean", lang), _t("top_box", lang),
+                        _t("n", lang), _t("agreement", lang)], body, text_columns=(0, -1))
+    return table + distribution_note(rows, lang)
 
 
 #: The release tables a leader page shows (a kernel reads no other).
@@ -345,12 +355,14 @@ def _show_first(html: str) -> None:
 
 
 def comparison_section(state: LeaderState, release) -> str:
-    """The chosen comparison with its plain verdicts (no p-values: they are for analysts)."""
+    """The chosen comparison with its plain verdicts (no p-values: they are for analysts),
+    then what it can tell with the unit's own numbers and what each word means."""
     lang, wave = state.lang, state.grant.wave
     table = comparison_tables(release, state.unit, wave, lang, (state.against,))[state.against]
     if isinstance(table, str):
         return note(_t("compare_none", lang, why=table))
-    return comparison_html(table, lang, release.policy.min_n, detail=False)
+    return (comparison_html(table, lang, release.policy.min_n, detail=False)
+            + comparison_reading_html(table, lang))
 
 
 def reading_html(lang: str, min_n: int = 5) -> str:
