@@ -14,7 +14,13 @@ from conftest import ROOT, SAMPLES
 from traitlets import TraitError
 
 from workbench.access import Grant, sign
-from workbench.apps._common import background_note, csv_bytes, download_links, size_text
+from workbench.apps._common import (
+    background_note,
+    csv_bytes,
+    download_links,
+    load_release,
+    size_text,
+)
 from workbench.apps.explorer import (
     VIEWS,
     Choices,
@@ -573,3 +579,52 @@ def test_handout_links_point_at_the_served_folder(tmp_path):
 
 def test_samples_are_where_the_tests_expect():
     assert (SAMPLES / "university" / "survey.yaml").is_file()
+
+
+# ---------------------------------------------------------------------------------------------
+# the explorer's workshop views: the overview and the follow-up, read from the store
+
+
+def test_explorer_workshop_views(tmp_path, muni, monkeypatch):
+    import shutil
+
+    from workbench.release import CACHE, write_release
+    from workbench.workshop import DB_ENV, Access, Action, Workshop, open_store
+
+    monkeypatch.delenv(DB_ENV, raising=False)
+    dataset = tmp_path / "municipality"
+    dataset.mkdir()
+    for path in (SAMPLES / "municipality").iterdir():
+        if path.is_file():
+            shutil.copy(path, dataset / path.name)
+    write_release(muni, dataset / CACHE)
+    release = load_release(dataset)
+    state = ExplorerState.start(release).with_unit("OPP-NOS").with_wave("2023")
+    # no store yet: the views say so and create none
+    for view in ("workshops", "followup"):
+        shown = render(state.with_view(view), release)
+        assert "Ingen arbeidsmøter er registrert" in shown.html
+    assert not (dataset / ".workbench" / "workshop.sqlite").exists()
+
+    store = open_store(dataset)
+    ws = Workshop(store, Access.analyst("test"), release)
+    ws.save_action(Action(wave="2021", unit_id="OPP-NOS", factor="F6", measure="Ukentlig møte",
+                          responsible="Rektor", status="done"))
+    ws.save_action(Action(wave="2023", unit_id="OPP-NOS", factor="F3", measure="Nytt tiltak"))
+    store.close()
+    release = load_release(dataset)  # a new kernel: the store is found beside the release
+    shown = render(state.with_view("followup"), release)
+    factors = release.tables["factors"]
+    cell = factors.loc[(factors["unit_id"] == "OPP-NOS")
+                       & (factors["key"] == "F6")].set_index("wave")["mean"]
+    assert cell[["2021", "2023"]].notna().all()
+    assert "Ukentlig møte" in shown.html and "gjennomført" in shown.html
+    # the change beside it is the release's published means of both waves
+    assert number(cell["2021"], "nb") in shown.html and number(cell["2023"], "nb") in shown.html
+    assert "Nytt tiltak" not in shown.html  # this wave's plan is followed up next time
+    overview = render(state.with_view("workshops"), release)
+    row = overview.table.set_index("group_id").loc["OPP"]
+    assert (row["held"], row["measures"], row["done"]) == (1, 1, 0)
+    assert "<img" in overview.html or "<svg" in overview.html
+    first = render(state.with_wave("2021").with_view("followup"), release)
+    assert "første runde" in first.html

@@ -23,6 +23,7 @@ from workbench.errors import WorkbenchError
 from workbench.i18n import DASH, number, percent, text
 
 __all__ = ["RELEASE_ENV", "DATASET_ENV", "app_source", "load_release", "trim_memory", "CSS",
+           "workshop_store",
            "reason_text", "cell_mean", "figure_svg", "figure_html", "html_table",
            "download_links", "csv_bytes", "note", "heading", "unit_path", "size_text",
            "unavailable_comparison", "comparison_tables", "comparison_html", "p_text",
@@ -53,6 +54,25 @@ def load_release(source):
         return read_release(source, lazy=True)
     release = open_release(source)
     return read_release(release.path, lazy=True) if release.path is not None else release
+
+
+def workshop_store(release):
+    """The workshop store a page reads: ``$WORKBENCH_DB`` when set (``workbench serve`` sets
+    it for its kernels), else the SQLite store of the dataset whose own release this is
+    (``DATASET/.workbench/release``); None when there is none (nothing recorded yet, or a
+    release folder without its dataset). Opened once per release."""
+    from workbench.workshop import DB_ENV, STORE_PATH, open_store
+
+    def opened():
+        if os.environ.get(DB_ENV, "").strip():
+            return open_store()
+        folder = getattr(release, "path", None)
+        if folder is None or Path(folder).parent.name != STORE_PATH.parent.name:
+            return None
+        dataset = Path(folder).parent.parent
+        return open_store(dataset) if (dataset / STORE_PATH).exists() else None
+
+    return release.memo(("workshop-store",), opened)
 
 
 def trim_memory() -> None:

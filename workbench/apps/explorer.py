@@ -53,6 +53,7 @@ from workbench.apps._common import (
     size_text,
     trim_memory,
     unit_path,
+    workshop_store,
 )
 from workbench.errors import WorkbenchError
 from workbench.i18n import DASH, LANGS, number, percent, text
@@ -62,7 +63,7 @@ __all__ = ["VIEWS", "DEPENDS", "Choices", "ExplorerState", "View", "render", "vi
            "explorer_app"]
 
 VIEWS = ("overview", "table", "distribution", "trend", "heatmap", "alike", "compare",
-         "response", "extra", "reliability")
+         "response", "extra", "reliability", "workshops", "followup")
 
 TEXTS = {
     "title": ("Utforsk resultatene", "Explore the results"),
@@ -75,7 +76,46 @@ TEXTS = {
     "v_compare": ("Sammenligninger", "Comparisons"),
     "v_response": ("Svarprosent", "Response rates"),
     "v_extra": ("Arbeidstid og medarbeidersamtale", "Working hours and appraisal interview"),
-    "v_reliability": ("Reliabilitet (Cronbachs alfa)", "Reliability (Cronbach's alpha)"),
+    "v_reliability": ("Reliabilitet (Cronbachs alfa, ICC)", "Reliability (Cronbach's alpha, ICC)"),
+    "v_workshops": ("Arbeidsmøter: oversikt", "Workshops: overview"),
+    "v_followup": ("Oppfølging av forrige handlingsplan", "Follow-up of the last action plan"),
+    "no_store": (
+        "Ingen arbeidsmøter er registrert for dette datasettet ennå. Lederne registrerer dem "
+        "på sin side; en handlingsplan kan også leses inn med «workbench workshop DATASET "
+        "import FIL».",
+        "No workshops are recorded for this dataset yet. Leaders record them on their page; "
+        "an action plan can also be read in with 'workbench workshop DATASET import FILE'."),
+    "workshops_note": (
+        "Per enhet på nivå {level}: enheter med publiserte resultater, enheter som har holdt "
+        "arbeidsmøtet (stemmer, valgte faktorer eller tiltak registrert), tiltak og tiltak "
+        "gjennomført.",
+        "Per unit at level {level}: units with published results, units that have held their "
+        "workshop (votes, chosen factors or measures recorded), measures and measures done."),
+    "group_unit": ("Enhet", "Unit"),
+    "units": ("Enheter", "Units"),
+    "held": ("Holdt", "Held"),
+    "share_held": ("Andel holdt", "Share held"),
+    "measures": ("Tiltak", "Measures"),
+    "done": ("Gjennomført", "Done"),
+    "first_wave": ("Dette er første runde: det finnes ingen handlingsplan å følge opp.",
+                   "This is the first wave: there is no action plan to follow up."),
+    "no_actions": ("Enheten hadde ingen registrerte tiltak i runde {wave}.",
+                   "The unit had no recorded measures in wave {wave}."),
+    "followup_note": (
+        "Tiltakene fra runde {before} med status, ved siden av faktorens publiserte "
+        "endring fram til runde {wave} og hva sammenligningen kan si.",
+        "The measures of wave {before} with their status, beside the factor's published "
+        "change to wave {wave} and what the comparison can tell."),
+    "measure": ("Tiltak", "Measure"),
+    "responsible": ("Ansvarlig", "Responsible"),
+    "status": ("Status", "Status"),
+    "change": ("Endring", "Change"),
+    "status_planned": ("planlagt", "planned"),
+    "status_started": ("påbegynt", "started"),
+    "status_done": ("gjennomført", "done"),
+    "status_dropped": ("droppet", "dropped"),
+    "icc1": ("ICC(1)", "ICC(1)"),
+    "icc2": ("ICC(2)", "ICC(2)"),
     "search": ("Søk etter enhet", "Search for a unit"),
     "search_hint": ("navn eller kode", "name or code"),
     "unit": ("Enhet", "Unit"),
@@ -147,6 +187,15 @@ TEXTS = {
     "rel_note": ("Reliabilitet beregnes bare for hele organisasjonen, aldri for små enheter.",
                  "Reliability is computed for the whole organisation only, never for small "
                  "units."),
+    "icc_note": (
+        "ICC(1): den delen av forskjellene mellom personer som skyldes hvilken enhet de "
+        "hører til. ICC(2): hvor pålitelig et enhetssnitt er (av en gjennomsnittlig enhet). "
+        "Med ICC(1) rundt 0,06 har et snitt av 5 personer en pålitelighet rundt 0,25, av 10 "
+        "personer rundt 0,4: små enheters snitt bærer lite.",
+        "ICC(1): the part of the differences between persons that is due to the unit they "
+        "belong to. ICC(2): how reliable a unit's mean is (of an average unit). With ICC(1) "
+        "around 0.06 the mean of 5 persons has a reliability of about 0.25, of 10 persons "
+        "about 0.4: a small unit's mean carries little."),
     "alpha": ("Alfa", "Alpha"),
     "alpha_listwise": ("Alfa (bare komplette svar)", "Alpha (complete answers only)"),
     "items": ("Påstander", "Items"),
@@ -715,17 +764,65 @@ def _view_reliability(state: ExplorerState, release) -> View:
     names = {f.id: f.name(lang) for f in release.instrument.factors}
     body = [[names.get(r["factor"], r["factor"]), number(r["items"], lang, 0),
              number(r["n"], lang, 0), number(r["alpha"], lang),
-             number(r.get("alpha_listwise", np.nan), lang)] for _, r in table.iterrows()]
+             number(r.get("alpha_listwise", np.nan), lang),
+             number(r.get("icc1", np.nan), lang, 3), number(r.get("icc2", np.nan), lang)]
+            for _, r in table.iterrows()]
     html = note(_t("rel_note", lang)) + html_table(
         [_t("factor", lang), _t("items", lang), _t("n", lang), _t("alpha", lang),
-         _t("alpha_listwise", lang)], body)
+         _t("alpha_listwise", lang), _t("icc1", lang), _t("icc2", lang)], body) + note(
+        _t("icc_note", lang))
     return View(_t("v_reliability", lang), html, table, f"reliability-{state.wave}")
+
+
+def _view_workshops(state: ExplorerState, release) -> View:
+    from workbench.workshop_overview import plot_workshop_overview, workshop_overview
+
+    lang, key = state.lang, f"workshops-{state.wave}"
+    store = workshop_store(release)
+    if store is None:
+        return View(_t("v_workshops", lang), note(_t("no_store", lang)), pd.DataFrame(), key)
+    table = workshop_overview(store, release, state.wave, level=1, lang=lang)
+    ax = plot_workshop_overview(table, lang=lang)
+    body = [[r["group_name"], number(r["units"], lang, 0), number(r["held"], lang, 0),
+             percent(100 * r["share_held"], lang), number(r["measures"], lang, 0),
+             number(r["done"], lang, 0)] for _, r in table.iterrows()]
+    html = (figure_html(ax.figure, _t("v_workshops", lang)) + note(_t("workshops_note", lang,
+                                                                       level=1))
+            + html_table([_t("group_unit", lang), _t("units", lang), _t("held", lang),
+                          _t("share_held", lang), _t("measures", lang), _t("done", lang)],
+                         body))
+    return View(_t("v_workshops", lang), html, table, key)
+
+
+def _view_followup(state: ExplorerState, release) -> View:
+    from workbench.followup import followup
+
+    lang, key = state.lang, f"followup-{state.unit}-{state.wave}"
+    title = _t("v_followup", lang)
+    position = release.waves.index(state.wave)
+    if position == 0:
+        return View(title, note(_t("first_wave", lang)), pd.DataFrame(), key)
+    before = release.waves[position - 1]
+    store = workshop_store(release)
+    if store is None:
+        return View(title, note(_t("no_store", lang)), pd.DataFrame(), key)
+    table = followup(release, store, state.unit, state.wave, lang=lang)
+    if table.empty:
+        return View(title, note(_t("no_actions", lang, wave=before)), table, key)
+    body = [[r["measure"], r["responsible"] or DASH,
+             _t(f"status_{r['status']}", lang) if r["status"] else DASH,
+             r["change"] or DASH] for _, r in table.iterrows()]
+    html = (note(_t("followup_note", lang, before=before, wave=state.wave))
+            + html_table([_t("measure", lang), _t("responsible", lang), _t("status", lang),
+                          _t("change", lang)], body, text_columns=4))
+    return View(title, html, table, key)
 
 
 _RENDER = {"overview": _view_overview, "table": _view_table, "distribution": _view_distribution,
            "trend": _view_trend, "heatmap": _view_heatmap, "alike": _view_alike,
            "compare": _view_compare, "response": _view_response, "extra": _view_extra,
-           "reliability": _view_reliability}
+           "reliability": _view_reliability, "workshops": _view_workshops,
+           "followup": _view_followup}
 
 
 def render(state: ExplorerState, release) -> View:
@@ -760,7 +857,8 @@ def _close_figures() -> None:
 DEPENDS = {"overview": ("unit", "wave"), "table": ("unit", "wave"),
            "distribution": ("unit", "wave", "factor"), "trend": ("unit", "factor"),
            "heatmap": ("unit", "wave"), "alike": ("unit", "wave"), "compare": ("unit", "wave"),
-           "response": ("unit", "wave"), "extra": ("unit", "wave"), "reliability": ("wave",)}
+           "response": ("unit", "wave"), "extra": ("unit", "wave"), "reliability": ("wave",),
+           "workshops": ("wave",), "followup": ("unit", "wave")}
 
 
 def view_key(state: ExplorerState) -> tuple:
