@@ -144,6 +144,7 @@ def test_forged_widget_values_never_write_for_another_unit(uni, store):
     assert (store.changes()["unit_id"] == OTHER).sum() == 1  # the analyst's one
     # and were the kernel's own pointer bent to their measure, the store refuses it
     s._action = (theirs.id, theirs.version)
+    s.action_measure.value = "Kapret"
     assert not s.save_action()
     assert "Ikke lagret" in s.action_msg.value and OTHER in s.action_msg.value
     assert store.state(OTHER, "2021") == before
@@ -170,9 +171,10 @@ def test_a_later_save_is_told_of_the_earlier_and_shown_it(uni, store):
     # the same for a measure both opened
     a.action_measure.value = "Felles lunsj"
     assert a.save_action()
+    assert a.action_pick.value == "" and a.action_measure.value == ""  # ready for the next
     b._refresh()
     ident = store.state(UNIT, "2021").actions[0].id
-    b.action_pick.value = ident
+    a.action_pick.value = b.action_pick.value = ident
     a.action_status.value = "done"
     assert a.save_action()
     b.action_goal.value = "Bedre samhold"

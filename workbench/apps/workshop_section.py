@@ -189,7 +189,11 @@ SECTION_CSS = """<style>
 .wb-matrix .wb-quad ul {margin: 0; padding-left: 1.2em}
 .wb-matrix .wb-quick_win {background: #e3f1e0} .wb-matrix .wb-consider {background: #fdf5d8}
 .wb-matrix .wb-drop {background: #eeeeee}
-.wb-workshop .widget-textarea textarea {font-size: 15px}
+.wb-workshop .widget-textarea textarea, .wb-workshop .widget-text input {font-size: 15px;
+  font-family: inherit}
+.wb-workshop .widget-button {min-width: 8em; margin: 0.3em 0.6em 0.2em 0}
+.wb-workshop .widget-inline-hbox .widget-label {padding-right: 0.5em}
+.wb-workshop .wb-ws-buttons {margin-left: 180px}
 .wb-workshop .widget-label {font-size: 15px}
 </style>"""
 
@@ -437,14 +441,52 @@ class WorkshopSection:
         self.parking_msg = status()
         self.parking_pick.observe(lambda c: self._pick_parking(c["new"]), names="value")
 
-        row = widgets.HBox
+        # class names that say what each widget is (styles, and tests in a real browser)
+        for name, w in (("votes-factor", self.cross_factor), ("pleased", self.pleased),
+                        ("improve", self.improve), ("pleased-reasons", self.pleased_reasons),
+                        ("improve-reasons", self.improve_reasons),
+                        ("save-votes", self.cross_save), ("msg-votes", self.cross_msg),
+                        ("votes", self.cross_table), ("save-choice", self.choice_save),
+                        ("msg-choice", self.choice_msg), ("save-picture", self.picture_save),
+                        ("msg-picture", self.picture_msg), ("actions", self.plan_table),
+                        ("action-pick", self.action_pick),
+                        ("action-factor", self.action_factor), ("area", self.action_area),
+                        ("measure", self.action_measure), ("goal", self.action_goal),
+                        ("responsible", self.action_responsible),
+                        ("deadline", self.action_deadline), ("status", self.action_status),
+                        ("impact", self.action_impact),
+                        ("feasibility", self.action_feasibility),
+                        ("save-action", self.action_save), ("delete-action", self.action_delete),
+                        ("msg-action", self.action_msg), ("matrix", self.matrix),
+                        ("parking", self.parking_table), ("parking-pick", self.parking_pick),
+                        ("issue", self.parking_issue), ("passed-by", self.parking_by),
+                        ("passed-to", self.parking_to), ("answer", self.parking_answer),
+                        ("save-parking", self.parking_save),
+                        ("delete-parking", self.parking_delete),
+                        ("msg-parking", self.parking_msg), ("followup", self.followup_box),
+                        ("followup-pick", self.followup_pick),
+                        ("followup-status", self.followup_status),
+                        ("save-followup", self.followup_save),
+                        ("msg-followup", self.followup_msg)):
+            w.add_class(f"wb-ws-{name}")
+        for i, w in enumerate(self.chosen, 1):
+            w.add_class(f"wb-ws-choice-{i}")
+        for part, w in self.picture.items():
+            w.add_class(f"wb-ws-{part}")
+
+        def row(children):
+            box = widgets.HBox(children)
+            box.add_class("wb-ws-buttons")
+            return box
+
         self.widget.children = [
             self.intro, self.other, self.followup_box,
             self.cross_head, self.cross_table, self.cross_factor,
-            row([self.pleased, self.improve]), self.pleased_reasons, self.improve_reasons,
-            self.cross_save, self.cross_msg,
-            self.choice_head, *self.chosen, self.choice_save, self.choice_msg,
-            self.picture_head, *self.picture.values(), self.picture_save, self.picture_msg,
+            widgets.HBox([self.pleased, self.improve]), self.pleased_reasons, self.improve_reasons,
+            row([self.cross_save]), self.cross_msg,
+            self.choice_head, *self.chosen, row([self.choice_save]), self.choice_msg,
+            self.picture_head, *self.picture.values(), row([self.picture_save]),
+            self.picture_msg,
             self.plan_head, self.plan_table, self.action_pick, self.action_factor,
             self.action_area, self.action_measure, self.action_goal, self.action_responsible,
             self.action_deadline, self.action_status, self.action_impact,
@@ -880,8 +922,10 @@ class WorkshopSection:
             kept = next((a for a in self._state.actions if a.id == ident), None)
             if kept is not None:
                 record = replace(record, extra=kept.extra)
+        # a new measure saved: the form is ready for the next one (the table lists it)
         return self._attempt(self.action_msg, lambda: self.ws.save_action(record),
-                             self._load_action, self._load_action)
+                             lambda saved: self._load_action(saved if ident else None),
+                             self._load_action)
 
     def delete_action(self) -> bool:
         """Delete the measure picked (the version read must be the stored one)."""
@@ -905,7 +949,8 @@ class WorkshopSection:
                          passed_by=self.parking_by.value, passed_to=self.parking_to.value,
                          answer=self.parking_answer.value, id=ident, version=version)
         return self._attempt(self.parking_msg, lambda: self.ws.save_parking(record),
-                             self._load_parking, self._load_parking)
+                             lambda saved: self._load_parking(saved if ident else None),
+                             self._load_parking)
 
     def delete_parking(self) -> bool:
         """Delete the issue picked."""
