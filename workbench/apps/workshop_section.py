@@ -193,7 +193,8 @@ SECTION_CSS = """<style>
   font-family: inherit}
 .wb-workshop .widget-button {min-width: 8em; margin: 0.3em 0.6em 0.2em 0}
 .wb-workshop .widget-inline-hbox .widget-label {padding-right: 0.5em}
-.wb-workshop .wb-ws-buttons {margin-left: 180px}
+.wb-workshop .wb-ws-buttons {margin-left: 186px}
+.wb-ws-followup td:nth-child(4), .wb-ws-actions td:nth-child(7) {white-space: nowrap}
 .wb-workshop .widget-label {font-size: 15px}
 </style>"""
 
