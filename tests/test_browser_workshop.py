@@ -164,16 +164,23 @@ def test_record_votes_and_a_measure_then_reload(served, secret, store, browser,
     page.close()
 
 
-def _comm_states(forger: KernelSocket) -> dict[str, dict]:
+def _comm_states(forger: KernelSocket, seconds: float = 60) -> dict[str, dict]:
+    """Every widget's state, as anyone on the kernel's socket can ask for it."""
+    deadline = time.monotonic() + seconds
     forger.send("comm_info_request", {"target_name": "jupyter.widget"})
-    replies = forger.receive(3)
-    comms = next(m["content"]["comms"] for m in replies
-                 if m.get("header", {}).get("msg_type") == "comm_info_reply")
+    comms = None
+    while comms is None and time.monotonic() < deadline:
+        comms = next((m["content"]["comms"] for m in forger.receive(1)
+                      if m.get("header", {}).get("msg_type") == "comm_info_reply"), None)
+    assert comms, "no comm_info_reply"
     for comm_id in comms:
         forger.comm(comm_id, {"method": "request_state"})
-    return {m["content"]["comm_id"]: m["content"]["data"].get("state", {})
-            for m in forger.receive(6)
-            if m.get("header", {}).get("msg_type") == "comm_msg"}
+    states: dict[str, dict] = {}
+    while len(states) < len(comms) and time.monotonic() < deadline:
+        states.update({m["content"]["comm_id"]: m["content"]["data"].get("state", {})
+                       for m in forger.receive(1)
+                       if m.get("header", {}).get("msg_type") == "comm_msg"})
+    return states
 
 
 def test_a_tampered_link_has_nothing_to_write_through(served, secret, store, browser):
