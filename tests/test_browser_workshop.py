@@ -282,7 +282,7 @@ def test_two_browsers_one_unit_lose_nothing(served, secret, store, browser,
     fill(b, "pleased", "2")
     fill(b, "pleased-reasons", "Skrevet i nettleser B")
     said = click_and_wait(b, "save-votes", "msg-votes", "Noen andre lagret dette")
-    assert "via en lenke" in said and re.search(r"\d\d:\d\d", said)
+    assert "via denne lenken, i en annen nettleser" in said and re.search(r"\d\d:\d\d", said)
     # B shows what A saved; nothing of A's is lost, and B can save on top of it
     b.wait_for_function("() => document.querySelector('.wb-ws-pleased input').value === '11'",
                         timeout=30_000)

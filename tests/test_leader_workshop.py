@@ -153,6 +153,7 @@ def test_forged_widget_values_never_write_for_another_unit(uni, store):
 def test_a_later_save_is_told_of_the_earlier_and_shown_it(uni, store):
     first = factors(uni)[0]
     a, b = section(uni, store), section(uni, store)
+    other = WorkshopSection(uni, grant(), "another-token", store, "nb")  # another link
     a.cross_factor.value = b.cross_factor.value = first
     a.pleased.value, a.pleased_reasons.value = 9, "Fra nettleser A"
     assert a.save_votes()
@@ -160,6 +161,10 @@ def test_a_later_save_is_told_of_the_earlier_and_shown_it(uni, store):
     assert not b.save_votes()
     said = b.cross_msg.value
     assert "Noen andre lagret dette i mellomtiden" in said and "wb-conflict" in said
+    assert "via denne lenken" in said  # the same link, opened twice
+    other.cross_factor.value = first
+    assert not other.save_votes()
+    assert "(via en lenke " in other.cross_msg.value  # another link: its fingerprint
     # B now shows what A saved, and may save on top of it
     assert (b.pleased.value, b.pleased_reasons.value) == (9, "Fra nettleser A")
     assert store.state(UNIT, "2021").votes[0].pleased == 9

@@ -144,6 +144,8 @@ TEXTS = {
     "failed": ("Ikke lagret: lageret svarer ikke nå ({why}). Prøv igjen om litt.",
                "Not saved: the store does not answer now ({why}). Try again in a moment."),
     "by_link": ("via en lenke", "through a link"),
+    "by_this_link": ("via denne lenken, i en annen nettleser eller fane",
+                     "through this link, in another browser or tab"),
     "by_analyst": ("analytikeren", "the analyst"),
 }
 
@@ -841,8 +843,10 @@ class WorkshopSection:
             self._refresh()
             on_conflict(exc.current)
             if exc.current is not None and exc.reason == "version":
-                said = _t("conflict", lang, by=_who(exc.current.updated_by, lang),
-                          at=_clock(exc.current.updated_at))
+                by = exc.current.updated_by
+                who = (_t("by_this_link", lang) if by == self.ws.access.actor.label[:200]
+                       else _who(by, lang))
+                said = _t("conflict", lang, by=who, at=_clock(exc.current.updated_at))
             else:
                 said = exc.text(lang)
             message.value = f"<div class='wb-conflict' role='alert'>{escape(said)}</div>"
