@@ -346,3 +346,35 @@ def test_votes_of_an_unknown_factor_are_not_sent(uni, store):
     with pytest.raises(Exception):
         s.ws.save_votes(Votes(wave="2021", unit_id=UNIT, factor="NOPE"))
     assert store.state(UNIT, "2021").votes == ()
+
+
+def test_the_store_is_opened_when_the_page_is_drawn_not_before(uni, tmp_path, monkeypatch):
+    """The first view goes out without the store; the section comes after the figure."""
+    from workbench.apps import leader
+    from workbench.apps.leader import LeaderApp, LeaderState
+
+    database = tmp_path / "lazy.sqlite"
+    monkeypatch.setenv("WORKBENCH_DB", f"sqlite:///{database}")
+    later = []
+    monkeypatch.setattr(leader, "_later", lambda seconds, task: later.append(task) or True)
+    app = LeaderApp(uni, LeaderState.start(uni, grant()), defer=True, token="tok",
+                    source=uni.path)
+    assert app._section is None and app.workshop.children == ()
+    assert not database.exists()  # not opened while the first view is sent
+    later.pop(0)()  # the browser shows the widgets: the figure is drawn
+    assert "img class='wb-figure'" in app.details.value and app._section is None
+    later.pop(0)()  # then the section
+    assert app._section is not None and database.exists()
+    assert app.workshop.children == (app._section.widget,)
+
+
+def test_a_page_without_a_store_still_works(uni, monkeypatch):
+    from workbench.apps.leader import LeaderApp, LeaderState
+
+    monkeypatch.delenv("WORKBENCH_DB", raising=False)
+    app = LeaderApp(uni, LeaderState.start(uni, grant()), token="tok", source=uni.path)
+    assert "kan ikke registreres her" in app._section.intro.value
+    assert "Resultater for Institutt for fysikk" in app.header.value
+    app.lang.value = "en"
+    assert "cannot be recorded here" in app._section.intro.value
+    assert "Results for" in app.header.value
