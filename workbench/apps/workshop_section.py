@@ -350,8 +350,17 @@ class WorkshopSection:
     @classmethod
     def for_page(cls, release, grant, token: str, lang: str = "nb", source=None
                  ) -> "WorkshopSection":
-        """The section of a leader page: opens the store (:func:`store_for`) now."""
-        return cls(release, grant, token, store_for(source), lang)
+        """The section of a leader page: opens the store (:func:`store_for`) now; a store
+        that fails to answer gives the section without a store (the page works on)."""
+        from workbench.errors import WorkbenchError
+
+        store = store_for(source)
+        try:
+            return cls(release, grant, token, store, lang)
+        except WorkbenchError:
+            if store is not None:
+                store.close()
+            return cls(release, grant, token, None, lang)
 
     # -- widgets -----------------------------------------------------------------------------
 
