@@ -95,7 +95,7 @@ TEXTS = {
     "goal": ("Mål", "Goal"),
     "responsible": ("Ansvarlig", "Responsible"),
     "deadline": ("Frist", "Deadline"),
-    "deadline_ph": ("ÅÅÅÅ-MM-DD", "YYYY-MM-DD"),
+    "deadline_ph": ("f.eks. 2026-05-31", "e.g. 2026-05-31"),
     "status": ("Status", "Status"),
     "impact": ("Effekt", "Impact"),
     "feasibility": ("Gjennomførbarhet", "Feasibility"),
