@@ -485,6 +485,9 @@ def test_forged_widget_message_gets_nothing(served, secret, browser, university)
     page.on("websocket", lambda ws: sockets.append(ws.url))
     page.goto(link(served, secret), wait_until="domcontentloaded", timeout=120_000)
     page.locator(LEADER_TITLE).wait_for(timeout=60_000)
+    # the page is complete (figure, workshop section): the kernel answers at once now
+    page.locator("img.wb-figure").wait_for(timeout=60_000)
+    page.locator(".wb-workshop").wait_for(timeout=60_000)
     kernel_url = next(u for u in sockets if "/api/kernels/" in u)
     forger = KernelSocket(kernel_url)
     try:

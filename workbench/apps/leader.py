@@ -462,10 +462,15 @@ def request_token() -> str | None:
 class LeaderApp:
     """The leader page's widgets around one :class:`LeaderState` (verified before)."""
 
-    def __init__(self, release, state: LeaderState, defer: bool = False):
+    def __init__(self, release, state: LeaderState, defer: bool = False,
+                 token: str | None = None, source=None):
         import ipywidgets as widgets
 
         self.release, self.state = release, state
+        # the workshop section (workbench.apps.workshop_section): made when the page is
+        # drawn, for the verified grant and token only; empty without a token
+        self.workshop, self._token, self._source = widgets.VBox(), token, source
+        self._section = None
         self._quiet = False
         layout = widgets.Layout
         self.lang = widgets.ToggleButtons(options=[("Bokmål", "nb"), ("English", "en")],
@@ -492,7 +497,7 @@ class LeaderApp:
         self.widget = widgets.VBox([
             controls, self.header, self.results, self.details, self.against,
             self.comparison, self.steps,
-            widgets.HBox([self.handout_button, self.handout_link]),
+            widgets.HBox([self.handout_button, self.handout_link]), self.workshop,
         ])
         self.widget.add_class("wb-app")
         self.widget.add_class("wb-leader")
@@ -573,7 +578,26 @@ class LeaderApp:
                 return
             self._drawn = True
             self.details.value = figure_section(state, release) + compare
+            self._workshop_update()
         self.comparison.value = comparison_section(state, release)
+
+    def _workshop_update(self) -> None:
+        """Make the workshop section after the figure is sent (it opens the store), or
+        follow the page's language and unit."""
+        if self._section is not None:
+            self._section.relabel(self.state.lang)
+            self._section.show_unit(self.state.unit)
+        elif self._token and not _later(0.05, self._workshop_make):
+            self._workshop_make()
+
+    def _workshop_make(self) -> None:
+        from workbench.apps.workshop_section import WorkshopSection
+
+        if self._section is None:
+            self._section = WorkshopSection.for_page(self.release, self.state.grant,
+                                                     self._token, self.state.lang, self._source)
+            self._section.show_unit(self.state.unit)
+            self.workshop.children = [self._section.widget]
 
     def _handout(self) -> None:
         import base64
@@ -696,4 +720,4 @@ def leader_page(source, token: str | None = None, now: float | None = None):
         box.add_class("wb-app")
         return box
     _show_first(first_view_html(state, release))
-    return LeaderApp(release, state, defer=True).widget
+    return LeaderApp(release, state, defer=True, token=token, source=source).widget

@@ -19,8 +19,9 @@ so none can load a respondent row.
 
 Both listen on 127.0.0.1 unless ``--host`` says otherwise, strip the notebooks' sources, hide
 tracebacks and cull kernels idle for 15 minutes. The servers' environment carries the release
-folder (``WORKBENCH_RELEASE``) and the secret's path, never a query string, a link or the
-dataset's path.
+folder (``WORKBENCH_RELEASE``), the secret's path and the workshop store's URL
+(``WORKBENCH_DB``: the user's, else the dataset's SQLite store; none for a bare release
+folder), never a query string, a link or the dataset's path.
 """
 
 from __future__ import annotations
@@ -42,13 +43,16 @@ from workbench.apps._common import DATASET_ENV, RELEASE_ENV
 from workbench.errors import UsageError
 
 __all__ = ["TOKEN_ENV", "HANDOUTS_ENV", "HANDOUTS_URL_ENV", "notebooks_dir", "voila_commands",
-           "release_folder", "kernel_env", "serve"]
+           "release_folder", "kernel_env", "workshop_store", "serve"]
 
 #: Environment variable with the analyst token (default: a new random token per start).
 TOKEN_ENV = "WORKBENCH_TOKEN"
 #: The folder the handouts page writes into, and the address it is served at.
 HANDOUTS_ENV = "WORKBENCH_HANDOUTS"
 HANDOUTS_URL_ENV = "WORKBENCH_HANDOUTS_URL"
+#: The workshop store's URL for the kernels (the same name as ``workbench.workshop.DB_ENV``;
+#: not imported from there, so that starting a server loads no database library early).
+DB_ENV = "WORKBENCH_DB"
 CULL_IDLE = 900
 #: Seconds Voila waits for a cell's last outputs after the kernel has answered (nbclient's
 #: default, 4, drops the page's widgets when many pages are made at once on a busy machine).
@@ -146,6 +150,28 @@ def kernel_env(release: Path, secret: Path, handouts: Path | None = None) -> dic
     return env
 
 
+def workshop_store(path: str | Path) -> str | None:
+    """The workshop store's URL for the kernels of ``workbench serve PATH``: ``$WORKBENCH_DB``
+    when set, else a dataset's ``DATASET/.workbench/workshop.sqlite`` (created and migrated
+    now, so that kernels never race to make it); None for a release folder alone, or when
+    the store cannot be opened (the leader pages then say the workshop cannot be recorded).
+    """
+    from workbench.errors import WorkbenchError
+    from workbench.workshop import open_store, store_url
+
+    path = Path(path)
+    if not os.environ.get(DB_ENV, "").strip() and not (path / "survey.yaml").is_file():
+        return None
+    url = store_url(path)
+    try:
+        open_store(path, url=url).close()
+    except WorkbenchError as exc:
+        print(f"note: the workshop store cannot be opened ({exc}); leader pages will not "
+              "record workshops", file=sys.stderr)
+        return None
+    return url
+
+
 def _write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -178,6 +204,10 @@ def serve(path: str | Path, port: int = 8866, host: str = "127.0.0.1",
     token = os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(24)
     env = kernel_env(release, secret_file, handouts)
     leader_env = kernel_env(release, secret_file)
+    store = workshop_store(path)
+    if store:
+        for each in (env, leader_env):
+            each[DB_ENV] = store
     if host not in ("127.0.0.1", "localhost", "0.0.0.0", "::", ""):
         for each in (env, leader_env):
             each["VOILA_APP_IP"] = host  # where a preheated kernel asks for its request
