@@ -600,7 +600,7 @@ def test_explorer_workshop_views(tmp_path, muni, monkeypatch):
     write_release(muni, dataset / CACHE)
     release = load_release(dataset)
     state = ExplorerState.start(release).with_unit("OPP-NOS").with_wave("2023")
-    # no store yet: the views say so and create none
+    # no store yet: the views say so, and reading a release makes none
     for view in ("workshops", "followup"):
         shown = render(state.with_view(view), release)
         assert "Ingen arbeidsmøter er registrert" in shown.html

@@ -250,11 +250,14 @@ def test_without_a_store_the_page_says_so(uni, tmp_path, monkeypatch):
     s.relabel("en")
     assert "cannot be recorded here" in s.intro.value
     # where a kernel finds its store
+    from workbench.release import write_release
+
     monkeypatch.delenv("WORKBENCH_DB", raising=False)
-    assert store_for(uni.path) is None  # a release folder alone
+    alone = write_release(uni, tmp_path / "release")
+    assert store_for(alone) is None  # a release folder alone
     assert store_for(None) is None
     monkeypatch.setenv("WORKBENCH_DB", f"sqlite:///{tmp_path / 'x.sqlite'}")
-    found = store_for(uni.path)
+    found = store_for(alone)
     assert found is not None and (tmp_path / "x.sqlite").exists()
     found.close()
 

@@ -56,23 +56,41 @@ def load_release(source):
     return read_release(release.path, lazy=True) if release.path is not None else release
 
 
-def workshop_store(release):
-    """The workshop store a page reads: ``$WORKBENCH_DB`` when set (``workbench serve`` sets
-    it for its kernels), else the SQLite store of the dataset whose own release this is
-    (``DATASET/.workbench/release``); None when there is none (nothing recorded yet, or a
-    release folder without its dataset). Opened once per release."""
+def workshop_store(source=None):
+    """The workshop store a page reads and writes, or None when none is reachable.
+
+    ``$WORKBENCH_DB`` when set (``workbench serve`` sets it for its kernels), else the store
+    of the dataset folder ``source`` (made when missing), else, for a dataset's own release
+    (``DATASET/.workbench/release``, what :func:`load_release` gives for a dataset), that
+    dataset's store when it exists (never made: a page that only reads a release leaves no
+    store behind). A release folder elsewhere has no store: its kernels are never told
+    where the dataset is. A release keeps its store open, so a page's views do not open it
+    again and again.
+    """
+    from workbench.errors import WorkbenchError
     from workbench.workshop import DB_ENV, STORE_PATH, open_store
 
     def opened():
-        if os.environ.get(DB_ENV, "").strip():
-            return open_store()
-        folder = getattr(release, "path", None)
-        if folder is None or Path(folder).parent.name != STORE_PATH.parent.name:
+        url = os.environ.get(DB_ENV, "").strip()
+        folder = getattr(source, "path", source)
+        dataset = None
+        if folder is not None:
+            folder = Path(folder)
+            if (folder / "survey.yaml").is_file():
+                dataset = folder
+            elif folder.parent.name == STORE_PATH.parent.name and \
+                    (folder.parent.parent / STORE_PATH).is_file():
+                dataset = folder.parent.parent
+        if not url and dataset is None:
             return None
-        dataset = Path(folder).parent.parent
-        return open_store(dataset) if (dataset / STORE_PATH).exists() else None
+        try:
+            return open_store(dataset, url=url or None)
+        except WorkbenchError:
+            return None
 
-    return release.memo(("workshop-store",), opened)
+    if hasattr(source, "memo"):
+        return source.memo(("workshop-store", os.environ.get(DB_ENV, "")), opened)
+    return opened()
 
 
 def trim_memory() -> None:

@@ -31,16 +31,17 @@ release folder) shows that the workshop cannot be recorded here; the page works 
 from __future__ import annotations
 
 import datetime as _dt
-import os
 from dataclasses import replace
 from html import escape
-from pathlib import Path
 from typing import Any, Callable
 
-from workbench.apps._common import heading, html_table, note
+from workbench.apps._common import heading, html_table, note, workshop_store
 from workbench.i18n import DASH, LANGS, number, text
 
 __all__ = ["TEXTS", "store_for", "matrix_html", "WorkshopSection"]
+
+#: The store a leader page writes to (one home: :func:`workbench.apps._common.workshop_store`).
+store_for = workshop_store
 
 TEXTS = {
     "h_workshop": ("Arbeidsmøtet: det dere har bestemt", "The workshop: what you decided"),
@@ -238,30 +239,6 @@ def _who(label: str, lang: str) -> str:
     if via == "analyst":
         return _t("by_analyst", lang)
     return str(label)
-
-
-def store_for(source=None):
-    """The workshop store a leader kernel writes to, or None when none is reachable.
-
-    ``$WORKBENCH_DB`` (``workbench serve`` sets it for its kernels), else the store of
-    ``source`` when it is a dataset folder (with ``survey.yaml``). A release folder alone has
-    no store: its kernels are never told where the dataset is.
-    """
-    from workbench.errors import WorkbenchError
-    from workbench.workshop import DB_ENV, open_store
-
-    url = os.environ.get(DB_ENV, "").strip()
-    dataset = None
-    if not url and source is not None and not hasattr(source, "tables"):
-        folder = Path(source)
-        if (folder / "survey.yaml").is_file():
-            dataset = folder
-    if not url and dataset is None:
-        return None
-    try:
-        return open_store(dataset, url=url or None)
-    except WorkbenchError:
-        return None
 
 
 def matrix_html(actions, lang: str) -> str:
