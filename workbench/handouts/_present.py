@@ -17,6 +17,7 @@ from markupsafe import Markup
 from workbench import words
 from workbench.agreement import agreement_words
 from workbench.compare import verdict_text
+from workbench.handouts._workshop import workshop_context
 from workbench.i18n import DASH, date, number, percent
 from workbench.plots import factor_table, likert_counts, likert_palette, suppressed_text
 
@@ -542,6 +543,7 @@ def build_context(h: "Handout") -> dict:
         "comparison_table": comparison_table(comparisons, fmt, t),
         "comparison_key": comparison_key(h, fmt, comparisons),
         "children": children(h, fmt), "factors": worksheet_factors(h, fmt, t),
+        "workshop": workshop_context(h, t),
         "meetings": meetings(h), "roles": h.template.value("roles", h.lang) or [],
         "method": h.template.value("method", h.lang) or [],
         "tips": h.template.value("tips", h.lang) or [],
