@@ -741,3 +741,235 @@ def test_pptx_overview_slides_keep_themes_whole():
     assert _overview_parts(list("abcdefghij"), {}, rows=12) == [list("abcdefghij")]
     # a theme longer than a slide still gets one slide of its own
     assert _overview_parts(list("abc"), dict.fromkeys("abc", "T"), rows=2) == [list("abc")]
+
+
+# ---- the recorded workshop (issue 12) ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def muni_dataset(tmp_path_factory, municipality_release) -> Path:
+    """A copy of the municipality dataset with its release (built by the session's fixture)
+    beside it, so that commands reuse it; no workshop store."""
+    from workbench.release import CACHE
+    from workbench.workshop import STORE_PATH
+
+    folder = tmp_path_factory.mktemp("muni") / "municipality"
+    shutil.copytree(SAMPLES / "municipality", folder,
+                    ignore=shutil.ignore_patterns(STORE_PATH.name + "*"))
+    assert (folder / CACHE / "manifest.json").is_file()
+    return folder
+
+
+@pytest.fixture
+def dataset(tmp_path, muni_dataset, monkeypatch) -> Path:
+    from workbench.workshop import DB_ENV
+
+    monkeypatch.delenv(DB_ENV, raising=False)
+    target = tmp_path / "municipality"
+    shutil.copytree(muni_dataset, target)
+    return target
+
+
+def _record(store, release, unit: str = "OPP-NOS", wave: str = "2023") -> dict:
+    """Record a small workshop for ``unit``; returns the factor ids it used."""
+    from workbench.workshop import Access, Action, Choice, Parking, Picture, Votes, Workshop
+
+    first, second = (f.id for f in release.instrument.factors[:2])
+    ws = Workshop(store, Access.analyst("test"), release)
+    ws.save_votes(Votes(wave, unit, first, pleased=3, improve=9,
+                        improve_reasons="Uklare roller <etter> omorganiseringen"))
+    ws.save_choice(Choice(wave, unit, (first,)))
+    ws.save_picture(Picture(wave, unit, employees="Vi vet hvem som gjør hva",
+                            leader="Rektor gir klare beskjeder", organisation=""))
+    ws.save_action(Action(wave, unit, "Ukentlig avklaringsmøte", factor=first, area="Møter",
+                          goal="Alle vet hvem som gjør hva", responsible="Rektor",
+                          deadline="2023-12-01", status="started", impact="large",
+                          feasibility="easy"))
+    ws.save_action(Action(wave, unit, "=Nye stillingsbeskrivelser", factor=second,
+                          status="planned", impact="small", feasibility="hard"))
+    ws.save_parking(Parking(wave, unit, "For små lokaler", passed_by="Rektor",
+                            passed_to="Kommunalsjef"))
+    return {"first": first, "second": second}
+
+
+def test_handout_shows_the_recorded_workshop(releases, tmp_path):
+    from workbench.workshop import open_store
+
+    release = releases["municipality"]
+    blank = Handout.for_unit(release, "OPP-NOS", "2023", "nb", made=MADE)
+    with open_store(url=f"sqlite:///{tmp_path / 'ws.sqlite'}") as store:
+        used = _record(store, release)
+        filled = Handout.for_unit(release, "OPP-NOS", "2023", "nb", made=MADE, store=store)
+        assert filled.workshop == store.state("OPP-NOS", "2023")
+        # a state recorded for another unit is refused, not shown on the wrong handout
+        from workbench.errors import UsageError
+        with pytest.raises(UsageError, match="OPP-NOS"):
+            Handout.for_unit(release, "EK", "2023", "nb", workshop=filled.workshop)
+    names = {f.id: f.name("nb") for f in release.instrument.factors}
+    sections, text = structure(filled.as_html())
+    blank_sections, blank_text = structure(blank.as_html())
+    assert [s[0] for s in sections] == [s[0] for s in blank_sections]  # same sheets, filled
+    for shown in ("Ukentlig avklaringsmøte", "Alle vet hvem som gjør hva", "01.12.2023",
+                  "startet", "planlagt", "=Nye stillingsbeskrivelser",
+                  "Uklare roller <etter> omorganiseringen", "Rektor gir klare beskjeder",
+                  "For små lokaler", "Kommunalsjef", f"Valgte faktorer: {names[used['first']]}",
+                  f"{names[used['first']]} \u2013 Møter"):
+        assert shown in text, shown
+        assert shown not in blank_text
+    html = filled.as_html()
+    assert "&lt;etter&gt;" in html and "<etter>" not in html  # a leader's words are escaped
+    # the priority matrix: each measure in its quadrant (large/easy = quick wins; small/hard =
+    # drop), and the plan's priority column says the same
+    matrix = html[html.index('id="ws-priority-matrix"'):html.index('id="ws-action-plan"')]
+    quick = matrix.index("Gjør nå (raske gevinster)")
+    drop = matrix.index("Dropp")
+    assert quick < matrix.index("Ukentlig avklaringsmøte") < matrix.index("Vurder")
+    assert drop < matrix.index("=Nye stillingsbeskrivelser")
+    plan = text[text.index("Arbeidsark: Handlingsplan"):text.index("Arbeidsark: Parkering")]
+    assert "Gjør nå (raske gevinster)" in plan and "Dropp" in plan
+    # analysis cross: the tallies beside the factor
+    cross = text[text.index("Arbeidsark: Analysekrysset"):text.index("Arbeidsark: Fremtid")]
+    assert f"{names[used['first']]} 3 9 Vi må forbedre:" in cross
+    # nothing recorded: the blank worksheets of today
+    assert filled.with_workshop(None).as_html() == blank.as_html()
+
+
+def test_xlsx_shows_the_workshop_and_a_plan_sheet_the_import_reads(releases, tmp_path):
+    from openpyxl import load_workbook
+
+    from workbench.actionplan import _CANONICAL, _fold
+    from workbench.handouts._plan_sheet import BLANK_ROWS, HEADER_ROW, PLAN_HEADINGS
+    from workbench.workshop import open_store
+
+    # every heading of the sheet is one the import understands, in both languages
+    for lang, headings in PLAN_HEADINGS.items():
+        assert {column: _CANONICAL[_fold(text)] for column, text in headings.items()} == \
+            {column: column for column in headings}, lang
+    release = releases["municipality"]
+    for lang, sheet_name in (("nb", "Handlingsplan"), ("en", "Action plan")):
+        blank = Handout.for_unit(release, "OPP-NOS", "2023", lang, made=MADE)
+        book = load_workbook(io.BytesIO(blank.xlsx_bytes()))
+        ws = book[sheet_name]
+        header = [c.value for c in ws[HEADER_ROW] if c.value]
+        assert header == list(PLAN_HEADINGS[lang].values())
+        rows = list(ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True))
+        assert len(rows) == BLANK_ROWS
+        assert all(r[:2] == ("2023", "OPP-NOS") and not any(r[2:]) for r in rows)
+        checks = {str(v.sqref).split(":")[0][0]: v.formula1
+                  for v in ws.data_validations.dataValidation}
+        status = '"planlagt,startet,ferdig,droppet"' if lang == "nb" else \
+            '"planned,started,done,dropped"'
+        assert checks["I"] == status
+    with open_store(url=f"sqlite:///{tmp_path / 'ws.sqlite'}") as store:
+        _record(store, release)
+        filled = Handout.for_unit(release, "OPP-NOS", "2023", "nb", made=MADE, store=store)
+        actions = store.actions(wave="2023", unit="OPP-NOS")
+    book = load_workbook(io.BytesIO(filled.xlsx_bytes()))
+    assert "Verksted" in book.sheetnames
+    workshop = [c for row in book["Verksted"].iter_rows(values_only=True) for c in row if c]
+    assert "For små lokaler" in workshop and "Gjør nå (raske gevinster)" in workshop
+    ws = book["Handlingsplan"]
+    rows = list(ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True))
+    assert len(rows) == len(actions) + BLANK_ROWS
+    assert [(r[4], r[8], r[11], r[12]) for r in rows[:2]] == \
+        [(a.measure, {"started": "startet", "planned": "planlagt"}[a.status], a.id, a.version)
+         for a in actions]
+    # a leader's text that starts with "=" stays text, not a formula
+    assert ws.cell(HEADER_ROW + 2, 5).data_type == "s"
+
+
+def _export(cli_main, dataset: Path, capsys) -> str:
+    capsys.readouterr()
+    assert cli_main(["workshop", str(dataset), "export"]) == 0
+    return capsys.readouterr().out
+
+
+def test_xlsx_plan_sheet_round_trip_through_the_import(dataset, capsys):
+    """Export the handout's XLSX, fill it in offline, import it with the command."""
+    from openpyxl import load_workbook
+
+    from workbench.cli import main
+    from workbench.handouts._plan_sheet import HEADER_ROW
+    from workbench.release import open_release
+    from workbench.workshop import open_store
+
+    release = open_release(dataset)
+    with open_store(dataset) as store:
+        used = _record(store, release)
+        handout = Handout.for_unit(release, "OPP-NOS", "2023", "nb", made=MADE, store=store)
+    path = dataset.parent / "handout.xlsx"
+    path.write_bytes(handout.xlsx_bytes())
+    before = _export(main, dataset, capsys)
+
+    # nothing edited: the import changes nothing, and the blank rows are not rows read
+    assert main(["workshop", str(dataset), "import", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "2 rows read, 2 imported (0 new, 0 changed, 2 unchanged), 0 rejected" in out
+    assert _export(main, dataset, capsys) == before
+
+    # filled in offline: one recorded row edited, one good new row, one bad row
+    book = load_workbook(path)
+    ws = book["Handlingsplan"]
+    columns = {c.value: c.column for c in ws[HEADER_ROW] if c.value}
+    first = HEADER_ROW + 1
+    ws.cell(first, columns["Status"], "ferdig")
+    new, bad = first + 2, first + 3  # the first two blank rows
+    names = {f.id: f.name("nb") for f in release.instrument.factors}
+    for row, values in ((new, {"Faktor": names[used["second"]], "Tiltak": "Felles lunsj",
+                               "Ansvarlig": "Kari", "Frist": "2024-01-15",
+                               "Effekt": "stor", "Gjennomførbarhet": "lett"}),
+                        (bad, {"Tiltak": "Dårlig frist", "Frist": "2021-13-01"})):
+        for heading, value in values.items():
+            ws.cell(row, columns[heading], value)
+    book.save(path)
+    code = main(["workshop", str(dataset), "import", str(path)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "4 rows read, 3 imported (1 new, 1 changed, 1 unchanged), 1 rejected" in out
+    assert (f"handout.xlsx, row {bad}, column deadline: value '2021-13-01' is not a date"
+            in out)
+    with open_store(dataset) as store:
+        after = {a.measure: a for a in store.actions(wave="2023", unit="OPP-NOS")}
+    assert set(after) == {"Ukentlig avklaringsmøte", "=Nye stillingsbeskrivelser",
+                          "Felles lunsj"}
+    assert after["Ukentlig avklaringsmøte"].status == "done"
+    assert after["Ukentlig avklaringsmøte"].version == 2
+    lunch = after["Felles lunsj"]
+    assert (lunch.factor, lunch.responsible, lunch.deadline, lunch.quadrant) == \
+        (used["second"], "Kari", "2024-01-15", "quick_win")
+
+
+def test_cli_handouts_show_the_dataset_store_and_never_make_one(dataset, tmp_path, capsys,
+                                                                 monkeypatch):
+    from workbench.cli import main
+    from workbench.release import CACHE, open_release
+    from workbench.workshop import STORE_PATH, Store, open_store
+
+    out = tmp_path / "out"
+    argv = ["--unit", "OPP-NOS", "--format", "html", "--quiet"]
+    # no store: blank sheets, and none is made
+    assert main(["handouts", str(dataset), *argv, "--out", str(out / "a")]) == 0
+    assert not (dataset / STORE_PATH).exists()
+    page = (out / "a" / "OPP-NOS" / "handout-2023-nb.html").read_text()
+    assert "Ukentlig avklaringsmøte" not in page
+    with open_store(dataset) as store:
+        _record(store, open_release(dataset))
+    assert main(["handouts", str(dataset), *argv, "--out", str(out / "b")]) == 0
+    assert "Ukentlig avklaringsmøte" in (out / "b" / "OPP-NOS" / "handout-2023-nb.html"
+                                         ).read_text()
+    # a release folder has no store of its own: blank sheets
+    assert main(["handouts", str(dataset / CACHE), *argv, "--out", str(out / "c")]) == 0
+    assert "Ukentlig avklaringsmøte" not in (out / "c" / "OPP-NOS" / "handout-2023-nb.html"
+                                             ).read_text()
+    # the batch reads the wave's records once, not unit by unit
+    def one_by_one(self, unit, wave):
+        raise AssertionError("the batch read one unit's state")
+
+    monkeypatch.setattr(Store, "state", one_by_one)
+    assert main(["handouts", str(dataset), "--all", "--format", "html", "--quiet", "--jobs",
+                 "1", "--out", str(out / "d")]) == 0
+    assert "Ukentlig avklaringsmøte" in (out / "d" / "OPP-NOS" / "handout-2023-nb.html"
+                                         ).read_text()
+    assert "Ukentlig avklaringsmøte" not in (out / "d" / "EK" / "handout-2023-nb.html"
+                                             ).read_text()
+    capsys.readouterr()
