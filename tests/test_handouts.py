@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -973,3 +974,140 @@ def test_cli_handouts_show_the_dataset_store_and_never_make_one(dataset, tmp_pat
     assert "Ukentlig avklaringsmøte" not in (out / "d" / "EK" / "handout-2023-nb.html"
                                              ).read_text()
     capsys.readouterr()
+
+
+# ---- comparisons in plain words, agreement, hidden distributions (issue 11) -----------------
+
+_WORDS = {"nb": {"higher": "Høyere", "lower": "Lavere", "small": "Liten forskjell",
+                 "similar": "Omtrent likt", "unclear": "Kan ikke avgjøres"},
+          "en": {"higher": "Higher", "lower": "Lower", "small": "Small difference",
+                 "similar": "About the same", "unclear": "Cannot tell"}}
+
+
+def _signed(value: float, lang: str) -> str:
+    text = number(abs(value), lang, 2)
+    if round(value, 2) == 0:
+        return text
+    return ("+" if value > 0 else "\u2212") + text
+
+
+def _section(html: str, name: str) -> str:
+    start = html.index(f'id="{name}"')
+    end = html.find("<section", start)
+    return html[start:end if end > 0 else len(html)]
+
+
+def _cells(html: str) -> list[list[str]]:
+    """The rows of the tables in ``html`` as lists of visible cell texts."""
+    rows = []
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", html, re.S):
+        cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)
+        rows.append([" ".join(unescape(re.sub(r"<[^>]+>", " ", c)).split()) for c in cells])
+    return rows
+
+
+@pytest.mark.parametrize("unit, lang", [("MH-NEV-2", "nb"), ("MH-NEV-2", "en"),
+                                        ("NV-GEO", "nb")])
+def test_comparisons_show_the_interval_the_word_and_what_a_unit_can_tell(releases, handout,
+                                                                        unit, lang):
+    """Each difference with its 95 % interval (diff +- t(0.975, df) se, recomputed here) and
+    its finding word; the key says, with the unit's own answers, the smallest difference it
+    can tell from chance (Bonferroni's bound over the comparison's tests, at least 0.2)."""
+    from scipy import stats as st
+
+    from workbench.compare import compare
+
+    release = releases["university"]
+    h = handout("university", unit, "2021", lang)
+    html = h.as_html()
+    rows = {r[0]: r[1:] for r in _cells(_section(html, "comparisons"))}
+    to = "til" if lang == "nb" else "to"
+    tables = [compare(release, unit, a, "2021") for a in ("parent", "previous")]
+    for column, table in enumerate(tables):
+        for r in table.itertuples():
+            cell = rows[h.unit.set_index("key").at[r.key, "label"]][column]
+            if r.suppressed:
+                assert ("skjult" if lang == "nb" else "suppressed") in cell
+                continue
+            half = st.t.ppf(0.975, r.df) * r.se
+            low, high = r.diff - half, r.diff + half
+            assert cell == (f"{_signed(r.diff, lang)} ({_signed(low, lang)} {to} "
+                            f"{_signed(high, lang)}) {_WORDS[lang][r.finding]}"), r.key
+    # the smallest difference each comparison can tell, per column and in the key's sentence
+    detect, answers = [], []
+    for column, table in enumerate(tables):
+        tested = table[~table["suppressed"]]
+        m = len(tested)
+        values = [max(st.t.ppf(1 - 0.05 / (2 * m), df) * se, 0.2)
+                  for df, se in zip(tested["df"], tested["se"])]
+        detect += values
+        answers += tested["n"].astype(float).tolist()
+        label = "Minste forskjell som kan skilles fra tilfeldigheter" if lang == "nb" else \
+            "Smallest difference that can be told from chance"
+        assert rows[label][column] == number(np.median(values), lang, 1)
+    d, n = float(np.median(detect)), int(np.median(answers))
+    key = " ".join(structure(_section(html, "comparisons"))[1].split())
+    if d > 0.2 + 1e-9:
+        expected = (f"Med {n} svar kan forskjeller under {number(d, lang, 1)} ikke skilles fra "
+                    "tilfeldigheter." if lang == "nb" else
+                    f"With {n} answers, differences under {number(d, lang, 1)} cannot be "
+                    "told from chance.")
+        assert expected in key
+        assert ("kan ikke avgjøres" if lang == "nb" else "cannot tell") in key
+    else:
+        assert f"Med {n} svar kan forskjeller helt ned til 0,2 poeng" in key
+    assert ("minst 0,2 poeng" if lang == "nb" else "at least 0.2 points") in key
+    for word in _WORDS[lang].values():
+        assert word in key
+    # no word of the other language on the page
+    other = _WORDS["en" if lang == "nb" else "nb"]
+    text = structure(html)[1]
+    for word in [*other.values(), "you answered" if lang == "nb" else "dere svarte"]:
+        assert word not in text, word
+
+
+def test_agreement_in_plain_words_per_factor(releases, handout):
+    """rwg in LeBreton and Senter's bands, from the release's factor rows."""
+    release = releases["university"]
+    bands = [(0.9, "dere svarte svært likt"), (0.7, "dere svarte ganske likt"),
+             (0.5, "dere svarte noe ulikt"), (-1.0, "dere svarte svært ulikt")]
+    factors = release.tables["factors"]
+    for unit in ("NV-GEO", "MH-NEV-2"):
+        h = handout("university", unit, "2021", "nb")
+        rows = _cells(_section(h.as_html(), "factor-table"))
+        assert rows[0][-1] == "Enighet"
+        shown = {r[0]: r[-1] for r in rows[1:]}
+        part = factors[(factors["unit_id"] == unit) & (factors["wave"] == "2021")]
+        labels = h.unit.set_index("key")["label"]
+        seen = set()
+        for key, rwg in zip(part["key"], part["rwg"]):
+            expected = "\u2013" if pd.isna(rwg) else next(w for b, w in bands if rwg >= b)
+            assert shown[labels[key]] == expected, key
+            seen.add(expected)
+        assert len(seen) > 1  # words, and dashes where it is hidden
+
+
+def test_a_hidden_distribution_beside_a_published_mean_renders_cleanly(releases, handout):
+    release = releases["university"]
+    factors = release.tables["factors"]
+    part = factors[(factors["unit_id"] == "NV-GEO") & (factors["wave"] == "2021")]
+    only = part[part["dist_suppressed"] & ~part["suppressed"]]
+    assert len(only) and only[[f"pct_{k}" for k in range(1, 6)]].isna().all().all()
+    for lang in ("nb", "en"):
+        h = handout("university", "NV-GEO", "2021", lang)
+        html = h.as_html()
+        assert not re.search(r"\bnan\b", structure(html)[1], re.I)
+        assert not re.search(r"[:\s]nan%|width:\s*nan", html, re.I)
+        labels = h.unit.set_index("key")["label"]
+        dist = {r[0]: r[1:] for r in _cells(_section(html, "distribution"))}
+        table = {r[0]: r[1:] for r in _cells(_section(html, "factor-table"))}
+        why = "skjult (vern av en liten gruppe)" if lang == "nb" else \
+            "suppressed (protects a small group)"
+        for r in only.itertuples():
+            assert dist[labels[r.key]][0] == why
+            assert table[labels[r.key]][0] == number(r.mean, lang, 2)
+        assert ("Der fordelingen er skjult" if lang == "nb" else
+                "Where the distribution is hidden") in structure(html)[1]
+        cells = xlsx_cells(h.xlsx_bytes())
+        assert not any(isinstance(c, str) and c.strip().lower() == "nan" for c in cells)
+        assert not any(isinstance(c, float) and np.isnan(c) for c in cells)
