@@ -1111,3 +1111,62 @@ def test_a_hidden_distribution_beside_a_published_mean_renders_cleanly(releases,
         cells = xlsx_cells(h.xlsx_bytes())
         assert not any(isinstance(c, str) and c.strip().lower() == "nan" for c in cells)
         assert not any(isinstance(c, float) and np.isnan(c) for c in cells)
+
+
+def _overflowing_tables(data: bytes) -> list[tuple[int, float]]:
+    """Tables whose rows, grown to fit their wrapped text (estimated: a character is about
+    half the type size wide, a line 1.2 times its height), run into the slide's footer."""
+    import math
+
+    from pptx import Presentation
+
+    prs = Presentation(io.BytesIO(data))
+    limit = (prs.slide_height - 0.35 * 914400) / 914400
+    found = []
+    for number_, slide in enumerate(prs.slides, start=1):
+        for shape in (s for s in slide.shapes if s.has_table):
+            table, total = shape.table, 0.0
+            for row in table.rows:
+                need = row.height / 914400
+                for c, cell in enumerate(row.cells):
+                    if cell.is_spanned:
+                        continue
+                    span = cell.span_width if cell.is_merge_origin else 1
+                    width = sum(table.columns[k].width for k in range(c, c + span)) / 914400
+                    runs = [r for p in cell.text_frame.paragraphs for r in p.runs]
+                    end = cell.text_frame.paragraphs[0]._p.endParaRPr
+                    size = runs[0].font.size.pt if runs and runs[0].font.size else \
+                        int(end.get("sz")) / 100 if end is not None and end.get("sz") else 18
+                    per_line = max(1, int((width - 0.2) * 72 / (size * 0.52)))
+                    lines = sum(max(1, math.ceil(len(line) / per_line))
+                                for line in cell.text_frame.text.split("\n"))
+                    need = max(need, lines * size * 1.2 / 72 + 0.05)
+                total += need
+            if shape.top / 914400 + total > limit:
+                found.append((number_, round(shape.top / 914400 + total, 2)))
+    return found
+
+
+@pytest.mark.slow
+def test_pptx_shows_the_workshop_and_its_tables_fit(releases, handout, tmp_path):
+    from pptx import Presentation
+
+    from workbench.workshop import open_store
+
+    release = releases["municipality"]
+    with open_store(url=f"sqlite:///{tmp_path / 'ws.sqlite'}") as store:
+        _record(store, release)
+        filled = Handout.for_unit(release, "OPP-NOS", "2023", "nb", made=MADE, store=store)
+    data = filled.pptx_bytes()
+    text = pptx_text(data)
+    for shown in ("Ukentlig avklaringsmøte", "Gjør nå (raske gevinster)", "For små lokaler",
+                  "Rektor gir klare beskjeder", "Slik leser du ordene", "Kan ikke avgjøres"):
+        assert shown in text, shown
+    titles = [next(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+              for slide in Presentation(io.BytesIO(data)).slides]
+    assert titles.index("Slik leser du ordene") == \
+        max(i for i, title in enumerate(titles) if title.startswith("Sammenligninger")) + 1
+    assert _overflowing_tables(data) == []
+    for unit, lang in (("NV-GEO", "nb"), ("MH-NEV-2", "en")):  # hidden rows, a small unit
+        assert _overflowing_tables(handout("university", unit, "2021", lang).pptx_bytes()) \
+            == [], unit

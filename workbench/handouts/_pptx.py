@@ -115,6 +115,9 @@ class _Deck:
                 p.text = str(value)
                 numeric = c >= numeric_from >= 0 and not (text_last and c == len(head) - 1)
                 p.alignment = PP_ALIGN.RIGHT if numeric and r > 0 else PP_ALIGN.LEFT
+                # an empty cell's line has the size of its paragraph end (18 pt unless set):
+                # set it, or empty rows grow taller than the table was laid out for
+                p._p.get_or_add_endParaRPr().set("sz", str(int(size * 100)))
                 for run in p.runs:
                     run.font.size = Pt(size)
                     run.font.bold = r == 0
@@ -306,11 +309,15 @@ def build_pptx(h: "Handout") -> bytes:
                 hidden.add((i, 1))
             else:
                 rows.append([r["label"], r["mean"], r["other"], r["diff"], r["ci"], r["word"]])
-        d.table(slide, [t("factor"), h.unit_name, block["other"], t("difference"),
-                        "95 %" if h.lang == "nb" else "95%", t("finding")], rows,
-                [3.9, 1.5, 1.3, 1.2, 2.1, 2.3], size=10,
-                row_height=min(0.32, 5.6 / (len(rows) + 1)), hidden=hidden, numeric_from=1,
-                text_last=True)
+        table = d.table(slide, [t("factor"), h.unit_name, block["other"], t("difference"),
+                                "95 %" if h.lang == "nb" else "95%", t("finding")], rows,
+                        [3.9, 1.5, 1.3, 1.2, 2.1, 2.3], size=10,
+                        row_height=min(0.32, 5.3 / (len(rows) + 1)), hidden=hidden,
+                        numeric_from=1, text_last=True)
+        for i in sorted(i for i, _ in hidden):
+            # why a row shows no test, on one line across the figures' columns
+            table.cell(i + 1, 1).merge(table.cell(i + 1, 5))
+            table.cell(i + 1, 1).text_frame.paragraphs[0].alignment = PP_ALIGN.LEFT
     if key:
         slide = d.slide(t("cmp_key"))
         rows = [[word, meaning] for word, meaning in key["legend"]]
@@ -400,11 +407,11 @@ def _worksheets(d: _Deck, h: "Handout", ctx: dict) -> None:
         rows = [[a["quadrant" if k == "priority" else k] for k in keys] for a in w["actions"]]
         rows += [[""] * len(keys) for _ in range(w["plan_blank"])]
         d.table(slide, [t(k) for k in keys], rows, [2.0, 2.6, 2.1, 1.5, 1.2, 1.1, 1.8],
-                row_height=min(0.85, 5.6 / (len(rows) + 1)), numeric_from=-1, size=10)
+                row_height=min(0.75, 5.3 / (len(rows) + 1)), numeric_from=-1, size=10)
     else:
         keys = ("area", "measure", "goal", "responsible", "deadline", "follow_up")
         d.table(slide, [t(k) for k in keys], [[""] * 6 for _ in range(6)],
-                [2.2, 2.6, 2.4, 1.6, 1.2, 2.3], row_height=0.85, numeric_from=-1)
+                [2.2, 2.6, 2.4, 1.6, 1.2, 2.3], row_height=0.75, numeric_from=-1)
     # parking lot
     slide = d.slide(f"{ws}: {t('parking_lot')}")
     d.text(slide, MARGIN, Inches(1.15), WIDTH - 2 * MARGIN, Inches(0.4),
