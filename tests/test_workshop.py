@@ -232,6 +232,15 @@ def test_records_round_trip(backend, release):
     assert json.loads(log.loc[log["record"] == "actions", "after"].iloc[0])["measure"] == \
         "Rollebeskrivelser for alle"
     assert again.state("OPP-SOS", "2023").held is False
+    # a whole wave at once (a batch of handouts): the same states, units with nothing left out
+    ws = Workshop(again, leader("OPP-SOS", "2023"), release)
+    ws.save_action(Action("2023", "OPP-SOS", "Felles lunsj"))
+    states = again.states("2023")
+    assert set(states) == {"OPP-NOS", "OPP-SOS"}
+    assert states == {u: again.state(u, "2023") for u in ("OPP-NOS", "OPP-SOS")}
+    assert again.states("2023", units=["OPP-SOS"]) == {"OPP-SOS": again.state("OPP-SOS",
+                                                                             "2023")}
+    assert again.states("2021") == {}
     again.close()
 
 

@@ -855,7 +855,9 @@ def read_release(folder: str | Path, lazy: bool = False) -> Release:
         tables = {name: tables[name] for name in TABLES}
     text = (folder / "instrument.yaml").read_text(encoding="utf-8")
     instrument = parse_instrument_text(text, source=str(folder / "instrument.yaml"))
-    manifest["instrument_text"] = text  # so the release can be written again elsewhere
+    # kept as a built release keeps it, so that writing a release read from disk (a copy
+    # elsewhere) writes its instrument.yaml too
+    manifest["instrument_text"] = text
     return Release(tables=tables, manifest=manifest, instrument=instrument,
                    config=_config_of(manifest["survey"]), path=folder)
 

@@ -1,46 +1,179 @@
-"""What a comparison can tell, in plain words: one home for the sentences the leader page, the
-explorer and the handouts show beside a comparison.
+"""Plain words for comparisons: what each finding means and how small a difference a unit
+can tell from chance, with the unit's own numbers.
 
-A comparison's finding (:func:`workbench.compare.classify`) is one of ``higher``/``lower``
-(a real difference: significant after adjustment and at least the threshold), ``small``,
-``similar`` (the 90 % interval of the difference lies inside +- the threshold) and
-``unclear`` (neither: too few answers to tell). How small a difference a unit can show
-depends on its answers: the comparison table's ``detectable`` column holds, per row, the
-smallest difference that row could call real.
+One home for these sentences: the handouts, the leader page and the explorer all say them
+(the finding codes come from :func:`workbench.compare.classify`; numbers are formatted by
+:func:`workbench.i18n.number`, with the decimal comma in bokmål).
 
 Examples
 --------
->>> detectable_sentence(7, 0.94, "nb")
-'Med 7 svar kan forskjeller under 0,94 poeng ikke skilles fra tilfeldigheter.'
->>> detectable_sentence(43, 0.2, "en")
-'With 43 answers, differences under 0.2 points cannot be called real (the threshold).'
->>> [word for word, _ in finding_legend(0.2, "en")]
-['Higher / Lower', 'A small difference', 'About the same', 'Cannot tell']
+>>> detectable_sentence(7, 0.86, "nb")
+'Med 7 svar kan forskjeller under 0,9 ikke skilles fra tilfeldigheter.'
+>>> detectable_sentence(7, 0.86, "en")
+'With 7 answers, differences under 0.9 cannot be told from chance.'
+>>> finding_word("similar", "en")
+'About the same'
+>>> [word for word, _ in finding_legend(0.2, "nb")][:2]
+['Høyere', 'Lavere']
 """
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+import math
+from typing import Any
 
-from workbench.i18n import number
+from workbench.i18n import check_lang, number
 
-__all__ = ["THRESHOLD", "detectable_sentence", "finding_legend", "unit_detectable",
-           "comparison_reading"]
+__all__ = ["THRESHOLD", "FINDINGS", "finding_word", "finding_legend", "detectable_sentence",
+           "threshold_sentence", "median_detectable", "unit_detectable", "comparison_reading"]
 
 #: The smallest difference (in points on the scale) that counts as real (DESIGN.md).
 THRESHOLD = 0.2
 
-_TOLERANCE = 1e-9
+#: The finding codes of a comparison, in the order a legend lists them.
+FINDINGS = ("higher", "lower", "small", "similar", "unclear")
 
-_TEXTS = {
-    "detectable": (
-        "Med {n} svar kan forskjeller under {d} poeng ikke skilles fra tilfeldigheter.",
-        "With {n} answers, differences under {d} points cannot be told from chance."),
-    "threshold": (
-        "Med {n} svar kan forskjeller under {d} poeng ikke kalles reelle (terskelen).",
-        "With {n} answers, differences under {d} points cannot be called real (the "
-        "threshold)."),
+_WORDS = {
+    "higher": ("Høyere", "Higher"),
+    "lower": ("Lavere", "Lower"),
+    "small": ("Liten forskjell", "Small difference"),
+    "similar": ("Omtrent likt", "About the same"),
+    "unclear": ("Kan ikke avgjøres", "Cannot tell"),
+    "suppressed": ("skjult", "suppressed"),
+    "no_benchmark": ("Ingen sammenligningstall", "No benchmark figure"),
+}
+
+_MEANINGS = {
+    "higher": ("Enheten ligger høyere, og forskjellen er reell: statistisk sikker, også etter "
+               "justering for at mange faktorer testes samtidig, og minst {t} poeng.",
+               "The unit is higher, and the difference is real: statistically certain, also "
+               "after adjusting for testing many factors at once, and at least {t} points."),
+    "lower": ("Enheten ligger lavere, og forskjellen er reell: statistisk sikker, også etter "
+              "justering for at mange faktorer testes samtidig, og minst {t} poeng.",
+              "The unit is lower, and the difference is real: statistically certain, also "
+              "after adjusting for testing many factors at once, and at least {t} points."),
+    "small": ("Forskjellen er statistisk sikker, men under {t} poeng: for liten til å bety "
+              "mye i praksis.",
+              "The difference is statistically certain, but under {t} points: too small to "
+              "matter much in practice."),
+    "similar": ("Forskjellen er med stor sikkerhet mindre enn {t} poeng: dere ligger omtrent "
+                "likt.",
+                "The difference is almost certainly under {t} points: the two are about the "
+                "same."),
+    "unclear": ("For få svar til å skille forskjellen fra tilfeldigheter. Det betyr ikke at "
+                "det er likt, bare at tallene ikke kan avgjøre det.",
+                "Too few answers to tell the difference from chance. It does not mean the two "
+                "are the same, only that the figures cannot tell."),
+}
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if check_lang(lang) == "en" else pair[0]
+
+
+def finding_word(finding: str, lang: str = "nb") -> str:
+    """The short word for a finding code (``higher`` -> "Høyere" / "Higher").
+
+    An unknown code comes back as it is.
+    """
+    pair = _WORDS.get(str(finding))
+    return _pick(pair, lang) if pair else str(finding)
+
+
+def finding_legend(threshold: float = 0.2, lang: str = "nb") -> list[tuple[str, str]]:
+    """What each finding word means, as ``(word, meaning)`` pairs in :data:`FINDINGS` order.
+
+    Examples
+    --------
+    >>> finding_legend(0.2, "en")[2]
+    ('Small difference', 'The difference is statistically certain, but under 0.2 points: too \
+small to matter much in practice.')
+    """
+    t = number(threshold, lang, 1)
+    return [(finding_word(code, lang), _pick(_MEANINGS[code], lang).format(t=t))
+            for code in FINDINGS]
+
+
+def threshold_sentence(threshold: float = 0.2, lang: str = "nb") -> str:
+    """When a difference counts as real.
+
+    Examples
+    --------
+    >>> threshold_sentence(0.2, "nb")
+    'En forskjell regnes som reell bare hvis den er statistisk sikker og minst 0,2 poeng.'
+    """
+    t = number(threshold, lang, 1)
+    return _pick((f"En forskjell regnes som reell bare hvis den er statistisk sikker og minst "
+                  f"{t} poeng.",
+                  f"A difference counts as real only if it is statistically certain and at "
+                  f"least {t} points."), lang)
+
+
+def _points(value: float, lang: str, avoid: str = "") -> str:
+    """``value`` with one decimal, or two when one decimal would read as ``avoid``."""
+    shown = number(value, lang, 1)
+    return number(value, lang, 2) if shown == avoid else shown
+
+
+def detectable_sentence(n: Any, detectable: Any, lang: str = "nb",
+                        threshold: float = 0.2) -> str:
+    """How small a difference a unit with ``n`` answers can tell from chance.
+
+    Parameters
+    ----------
+    n
+        The unit's answers (persons).
+    detectable
+        The smallest difference its comparison could call real (the ``detectable`` column
+        of :func:`workbench.compare.compare`; for a whole comparison, its median).
+    lang
+        ``nb`` or ``en``.
+    threshold
+        The practical threshold: a ``detectable`` at the threshold means that every
+        difference that matters can be told.
+
+    Returns
+    -------
+    str
+        "" when ``n`` or ``detectable`` is missing.
+
+    Examples
+    --------
+    >>> detectable_sentence(412, 0.2, "en")
+    'With 412 answers, differences down to 0.2 points can be told from chance.'
+    """
+    try:
+        n_value, d_value = float(n), float(detectable)
+    except (TypeError, ValueError):
+        return ""
+    if not (math.isfinite(n_value) and math.isfinite(d_value)):
+        return ""
+    answers = number(n_value, lang, 0)
+    if d_value <= threshold + 1e-9:
+        t = number(threshold, lang, 1)
+        return _pick((f"Med {answers} svar kan forskjeller helt ned til {t} poeng skilles fra "
+                      "tilfeldigheter.",
+                      f"With {answers} answers, differences down to {t} points can be told "
+                      "from chance."), lang)
+    shown = _points(d_value, lang, avoid=number(threshold, lang, 1))
+    return _pick((f"Med {answers} svar kan forskjeller under {shown} ikke skilles fra "
+                  "tilfeldigheter.",
+                  f"With {answers} answers, differences under {shown} cannot be told from "
+                  "chance."), lang)
+
+
+def median_detectable(comparisons) -> float:
+    """The median ``detectable`` of a comparison table's tested rows (NaN when none)."""
+    if comparisons is None or not len(comparisons) or "detectable" not in comparisons:
+        return math.nan
+    rows = comparisons
+    if "suppressed" in rows:
+        rows = rows.loc[~rows["suppressed"].astype(bool)]
+    values = rows["detectable"].astype("float64").dropna()
+    return float(values.median()) if len(values) else math.nan
+
+
+_READING = {
     "why_unclear": (
         "Derfor står det ofte «kan ikke avgjøres» for en liten enhet: gjennomsnittet av få "
         "personer svinger mye av tilfeldige grunner, så bare store forskjeller kan skilles "
@@ -54,78 +187,38 @@ _TEXTS = {
         "spans zero, the difference may just as well go the other way."),
 }
 
-_LEGEND = (
-    (("Høyere / Lavere",
-      "En reell forskjell: statistisk sikker også når alle faktorene testes samtidig, og "
-      "minst {t} poeng."),
-     ("Higher / Lower",
-      "A real difference: statistically certain even when all factors are tested together, "
-      "and at least {t} points.")),
-    (("En liten forskjell",
-      "Statistisk sikker, men mindre enn {t} poeng: neppe noe å legge vekt på."),
-     ("A small difference",
-      "Statistically certain, but under {t} points: hardly worth weight.")),
-    (("Omtrent likt",
-      "Forskjellen er med stor sikkerhet mindre enn {t} poeng: dere ligger likt, og det "
-      "vet vi."),
-     ("About the same",
-      "The difference is, with high confidence, under {t} points: you are alike, and we "
-      "can tell.")),
-    (("Kan ikke avgjøres",
-      "For få svar til å si om det er en forskjell eller ikke: forskjellen kan være "
-      "tilfeldig."),
-     ("Cannot tell",
-      "Too few answers to tell whether there is a difference: it may be chance.")),
-)
 
-
-def _say(key: str, lang: str, **fields) -> str:
-    return _TEXTS[key][lang == "en"].format(**fields)
-
-
-def detectable_sentence(n, detectable, lang: str = "nb", threshold: float = THRESHOLD) -> str:
-    """"With N answers, differences under D cannot be told from chance", in bokmål or
-    English; "" when ``n`` or ``detectable`` is missing.
-
-    When ``detectable`` is the threshold itself (a large unit), the sentence says that the
-    threshold, not chance, sets the bound.
-    """
-    if n is None or detectable is None or pd.isna(n) or pd.isna(detectable):
-        return ""
-    count = number(n, lang, 0)
-    if float(detectable) <= threshold + _TOLERANCE:
-        return _say("threshold", lang, n=count, d=number(threshold, lang, 1))
-    return _say("detectable", lang, n=count, d=number(detectable, lang, 2))
-
-
-def finding_legend(threshold: float = THRESHOLD, lang: str = "nb") -> list[tuple[str, str]]:
-    """``(word, meaning)`` for each finding a comparison can give, in bokmål or English."""
-    t = number(threshold, lang, 1)
-    return [(pair[lang == "en"][0], pair[lang == "en"][1].format(t=t)) for pair in _LEGEND]
-
-
-def unit_detectable(table: pd.DataFrame) -> tuple[float, float]:
-    """``(n, detectable)`` of one unit's comparison table: the median over its tested rows
+def unit_detectable(comparisons) -> tuple[float, float]:
+    """``(n, detectable)`` of one unit's comparison table: the medians over its tested rows
     (the unit's answers differ a little between factors); NaN when no row was tested."""
-    if table is None or not len(table) or "detectable" not in table:
-        return float("nan"), float("nan")
-    d = pd.to_numeric(table["detectable"], errors="coerce").to_numpy(dtype="float64")
-    n = pd.to_numeric(table["n"], errors="coerce").to_numpy(dtype="float64")
-    tested = np.isfinite(d) & np.isfinite(n)
-    if not tested.any():
-        return float("nan"), float("nan")
-    return float(np.median(n[tested])), float(np.median(d[tested]))
+    d = median_detectable(comparisons)
+    if not math.isfinite(d):
+        return math.nan, math.nan
+    rows = comparisons.loc[comparisons["detectable"].astype("float64").notna()]
+    if "suppressed" in rows:
+        rows = rows.loc[~rows["suppressed"].astype(bool)]
+    n = rows["n"].astype("float64").dropna()
+    return (float(n.median()) if len(n) else math.nan), d
 
 
-def comparison_reading(table: pd.DataFrame, lang: str = "nb",
-                       threshold: float = THRESHOLD) -> list[str]:
+def comparison_reading(comparisons, lang: str = "nb", threshold: float = THRESHOLD
+                       ) -> list[str]:
     """The sentences that explain one unit's comparison with its own numbers: what it can
     tell (:func:`detectable_sentence`), why a small unit reads "cannot tell" when that is
-    so, and how to read the interval."""
-    n, d = unit_detectable(table)
-    out = [s for s in (detectable_sentence(round(n) if np.isfinite(n) else n, d, lang,
+    so, and how to read the interval.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"n": [7, 7, 6], "detectable": [0.9, 0.95, 1.1],
+    ...                       "suppressed": [False, False, False]})
+    >>> comparison_reading(table, "en")[0]
+    'With 7 answers, differences under 1.0 cannot be told from chance.'
+    """
+    n, d = unit_detectable(comparisons)
+    out = [s for s in (detectable_sentence(round(n) if math.isfinite(n) else n, d, lang,
                                            threshold),) if s]
-    if np.isfinite(d) and d >= 1.5 * threshold:  # well above what counts as real
-        out.append(_say("why_unclear", lang))
-    out.append(_say("interval", lang))
+    if math.isfinite(d) and d >= 1.5 * threshold:  # well above what counts as real
+        out.append(_pick(_READING["why_unclear"], lang))
+    out.append(_pick(_READING["interval"], lang))
     return out

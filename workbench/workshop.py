@@ -820,6 +820,23 @@ class Store:
         return WorkshopState(wave=wave, unit_id=unit, votes=votes, choice=choice,
                              picture=picture, actions=actions, parking=parking)
 
+    def states(self, wave: str, units: Iterable[str] | None = None) -> dict[str, WorkshopState]:
+        """Everything recorded in ``wave``, per unit (one read per table, for a batch of
+        handouts); units with nothing recorded are left out."""
+        wave = str(wave)
+        units = None if units is None else [str(u) for u in units]
+        found: dict[str, dict[str, Any]] = {}
+        with self.transaction() as conn:
+            for name, read in _READ.items():
+                for row in self._rows(conn, name, wave, units=units):
+                    found.setdefault(row["unit_id"], {}).setdefault(name, []).append(read(row))
+        return {unit: WorkshopState(
+            wave=wave, unit_id=unit, votes=tuple(parts.get("votes", ())),
+            choice=next(iter(parts.get("choices", ())), None),
+            picture=next(iter(parts.get("pictures", ())), None),
+            actions=tuple(parts.get("actions", ())), parking=tuple(parts.get("parking", ())))
+            for unit, parts in sorted(found.items())}
+
     def actions(self, wave: str | None = None, unit: str | None = None,
                 units: Iterable[str] | None = None) -> list[Action]:
         """The action plans, ordered by wave, unit and the order the actions were made."""

@@ -115,6 +115,9 @@ class _Deck:
                 p.text = str(value)
                 numeric = c >= numeric_from >= 0 and not (text_last and c == len(head) - 1)
                 p.alignment = PP_ALIGN.RIGHT if numeric and r > 0 else PP_ALIGN.LEFT
+                # an empty cell's line has the size of its paragraph end (18 pt unless set):
+                # set it, or empty rows grow taller than the table was laid out for
+                p._p.get_or_add_endParaRPr().set("sz", str(int(size * 100)))
                 for run in p.runs:
                     run.font.size = Pt(size)
                     run.font.bold = r == 0
@@ -233,14 +236,17 @@ def build_pptx(h: "Handout") -> bytes:
     hidden = {(r, c) for r, row in enumerate(rows) for c, v in enumerate(row) if v == fmt.word}
     has_benchmark = h.benchmark is not None and len(h.benchmark) > 0
     slide = d.slide(t("factor_table") if has_benchmark else t("factor_table_plain"), notes=d.tips)
-    n_other = len(frame.columns) - 1
-    d.table(slide, [str(c).strip() for c in frame.columns], rows,
-            [5.0] + [min(2.4, 7.0 / n_other)] * n_other,
-            row_height=min(0.32, 5.6 / (len(rows) + 1)), hidden=hidden)
+    agreement = h.template.text("agreement", h.lang) in frame.columns
+    n_other = len(frame.columns) - 1 - agreement
+    widths = [4.4 if agreement else 5.0] + \
+        [min(2.4, (4.9 if agreement else 7.0) / n_other)] * n_other + ([3.0] if agreement else [])
+    d.table(slide, [str(c).strip() for c in frame.columns], rows, widths,
+            row_height=min(0.32, 5.6 / (len(rows) + 1)), hidden=hidden, text_last=agreement,
+            size=10 if agreement else 11)
 
     # 5. distribution (picture)
     slide = d.slide(t("distribution"), notes=d.tips)
-    ax = plots.plot_likert(plots.likert_counts(h.unit), lang=h.lang,
+    ax = plots.plot_likert(plots.likert_counts(present.distribution_rows(h)), lang=h.lang,
                            labels=plots.scale_labels(h.instrument, h.lang), min_n=h.min_n,
                            size=CHART)
     d.picture(slide, _png(ax))
@@ -291,20 +297,37 @@ def build_pptx(h: "Handout") -> bytes:
                     [1.0, 2.3, 2.3], left=Inches(7.7), hidden=hidden, size=11,
                     row_height=0.4)
 
-    # 9. comparisons, one slide each
+    # 9. comparisons, one slide each, then what the words mean
+    key = ctx["comparison_key"]
+    legend = "\n".join(f"{word}: {meaning}" for word, meaning in key.get("legend", []))
     for block in ctx["comparisons"]:
-        slide = d.slide(f"{t('comparisons')}: {block['title']}", notes=d.tips)
+        slide = d.slide(f"{t('comparisons')}: {block['title']}", notes=legend or d.tips)
         rows, hidden = [], set()
         for i, r in enumerate(block["rows"]):
             if r["hidden"]:
-                rows.append([r["label"], r["hidden"], "", "", ""])
+                rows.append([r["label"], r["hidden"], "", "", "", ""])
                 hidden.add((i, 1))
             else:
-                rows.append([r["label"], r["mean"], r["other"], r["diff"], r["verdict"]])
-        d.table(slide, [t("factor"), h.unit_name, block["other"], t("difference"),
-                        t("verdict")], rows, [3.9, 1.5, 1.3, 1.2, 4.4], size=10,
-                row_height=min(0.32, 5.6 / (len(rows) + 1)), hidden=hidden, numeric_from=1,
-                text_last=True)
+                rows.append([r["label"], r["mean"], r["other"], r["diff"], r["ci"], r["word"]])
+        table = d.table(slide, [t("factor"), h.unit_name, block["other"], t("difference"),
+                                "95 %" if h.lang == "nb" else "95%", t("finding")], rows,
+                        [3.9, 1.5, 1.3, 1.2, 2.1, 2.3], size=10,
+                        row_height=min(0.32, 5.3 / (len(rows) + 1)), hidden=hidden,
+                        numeric_from=1, text_last=True)
+        for i in sorted(i for i, _ in hidden):
+            # why a row shows no test, on one line across the figures' columns
+            table.cell(i + 1, 1).merge(table.cell(i + 1, 5))
+            table.cell(i + 1, 1).text_frame.paragraphs[0].alignment = PP_ALIGN.LEFT
+    if key:
+        slide = d.slide(t("cmp_key"))
+        rows = [[word, meaning] for word, meaning in key["legend"]]
+        d.table(slide, [t("finding"), t("meaning")], rows, [2.6, 9.7], size=13,
+                row_height=0.55, numeric_from=-1)
+        lines = [key["threshold"], key["detectable"]]
+        if key["small"]:
+            lines.append(t("cmp_small_unit"))
+        d.text(slide, MARGIN, TOP + Inches(0.55 * (len(rows) + 1) + 0.3), WIDTH - 2 * MARGIN,
+               Inches(1.6), lines, 15)
 
     # 10. units below
     if ctx["children"]:
@@ -328,25 +351,38 @@ def build_pptx(h: "Handout") -> bytes:
 
 
 def _worksheets(d: _Deck, h: "Handout", ctx: dict) -> None:
+    """The worksheets: blank, or with what the unit recorded (and blank rows for more)."""
     t = d.t
     ws = t("part_worksheets")
+    w = ctx["workshop"]
     # analysis cross
     slide = d.slide(f"{ws}: {t('analysis_cross')}")
     d.text(slide, MARGIN, Inches(1.15), WIDTH - 2 * MARGIN, Inches(0.4),
            [t("analysis_cross_intro")], 12)
-    rows = [[f["name"], "", "", ""] for f in ctx["factors"]]
+    if w and w["any_votes"]:
+        rows = [[r["name"], r["pleased"], r["improve"],
+                 "\n".join(f"{label}: {text}" for label, text in r["reasons"])]
+                for r in w["cross"]]
+    else:
+        rows = [[f["name"], "", "", ""] for f in ctx["factors"]]
     d.table(slide, [t("factor"), t("pleased"), t("improve"), t("why")], rows,
             [3.6, 2.0, 2.0, 4.7], top=Inches(1.7), row_height=min(0.4, 5.2 / (len(rows) + 1)),
             size=10, numeric_from=-1)
     # future picture
     slide = d.slide(f"{ws}: {t('future_picture')}")
+    if w and w["chosen"]:
+        chosen = f"{t('chosen_factors')}: {', '.join(w['chosen'])}"
+    else:
+        chosen = (f"{t('chosen_factor')}: ____________________"
+                  f"   ({', '.join(f['name'] for f in ctx['factors'])})")
     d.text(slide, MARGIN, TOP, WIDTH - 2 * MARGIN, Inches(0.6),
-           [t("future_picture_intro"), f"{t('chosen_factor')}: ____________________"
-            f"   ({', '.join(f['name'] for f in ctx['factors'])})"], 12)
+           [t("future_picture_intro"), chosen], 12)
     width = (WIDTH - 2 * MARGIN - Inches(0.4)) / 3
     for i, key in enumerate(("employees", "leader", "organisation")):
-        d.box(slide, MARGIN + i * (width + Inches(0.2)), Inches(2.6), int(width), Inches(4.3),
-              t(key))
+        shape = d.box(slide, MARGIN + i * (width + Inches(0.2)), Inches(2.6), int(width),
+                      Inches(4.3), t(key))
+        if w and w["picture"][key]:
+            _body(d, shape, w["picture"][key].split("\n"))
     # priority matrix
     slide = d.slide(f"{ws}: {t('priority_matrix')}")
     d.text(slide, MARGIN, Inches(1.15), WIDTH - 2 * MARGIN, Inches(0.4),
@@ -361,19 +397,42 @@ def _worksheets(d: _Deck, h: "Handout", ctx: dict) -> None:
         d.text(slide, MARGIN, top + r * ch + Inches(1.0), Inches(1.8), Inches(0.5),
                [f"{t('impact')}: {size}"], 13, bold_first=True, colour=d.colours["primary"])
         for c, key in enumerate(pair):
-            d.box(slide, left + c * cw, top + r * ch, cw, ch, t(key))
+            shape = d.box(slide, left + c * cw, top + r * ch, cw, ch, t(key))
+            if w and w["matrix"][key]:
+                _body(d, shape, [f"\u2022 {m}" for m in w["matrix"][key]])
     # action plan
     slide = d.slide(f"{ws}: {t('action_plan')}")
-    keys = ("area", "measure", "goal", "responsible", "deadline", "follow_up")
-    d.table(slide, [t(k) for k in keys], [[""] * 6 for _ in range(6)],
-            [2.2, 2.6, 2.4, 1.6, 1.2, 2.3], row_height=0.85, numeric_from=-1)
+    if w:
+        keys = ("area", "measure", "goal", "responsible", "deadline", "status", "priority")
+        rows = [[a["quadrant" if k == "priority" else k] for k in keys] for a in w["actions"]]
+        rows += [[""] * len(keys) for _ in range(w["plan_blank"])]
+        d.table(slide, [t(k) for k in keys], rows, [2.0, 2.6, 2.1, 1.5, 1.2, 1.1, 1.8],
+                row_height=min(0.75, 5.3 / (len(rows) + 1)), numeric_from=-1, size=10)
+    else:
+        keys = ("area", "measure", "goal", "responsible", "deadline", "follow_up")
+        d.table(slide, [t(k) for k in keys], [[""] * 6 for _ in range(6)],
+                [2.2, 2.6, 2.4, 1.6, 1.2, 2.3], row_height=0.75, numeric_from=-1)
     # parking lot
     slide = d.slide(f"{ws}: {t('parking_lot')}")
     d.text(slide, MARGIN, Inches(1.15), WIDTH - 2 * MARGIN, Inches(0.4),
            [t("parking_lot_intro")], 12)
-    d.table(slide, [t(k) for k in ("issue", "passes_on", "to_whom", "answer")],
-            [[""] * 4 for _ in range(6)], [4.3, 2.3, 2.3, 3.4], top=Inches(1.7),
-            row_height=0.75, numeric_from=-1)
+    rows = [[p["issue"], p["passed_by"], p["passed_to"], p["answer"]]
+            for p in (w["parking"] if w else [])]
+    rows += [[""] * 4 for _ in range(w["parking_blank"] if w else 6)]
+    d.table(slide, [t(k) for k in ("issue", "passes_on", "to_whom", "answer")], rows,
+            [4.3, 2.3, 2.3, 3.4], top=Inches(1.7),
+            row_height=min(0.75, 5.2 / (len(rows) + 1)), numeric_from=-1)
+
+
+def _body(d: _Deck, shape, lines: list[str], size: int = 12) -> None:
+    """Recorded text under a box's heading."""
+    frame = shape.text_frame
+    for line in lines:
+        p = frame.add_paragraph()
+        run = p.add_run()
+        run.text = line
+        run.font.size, run.font.bold = Pt(size), False
+        run.font.color.rgb = _rgb(d.colours["ink"])
 
 
 def _meetings(d: _Deck, ctx: dict) -> None:

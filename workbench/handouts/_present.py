@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from markupsafe import Markup
 
+from workbench import words
+from workbench.agreement import agreement_words
 from workbench.compare import verdict_text
-from workbench.i18n import date, number, percent
+from workbench.handouts._workshop import workshop_context
+from workbench.i18n import DASH, date, number, percent
 from workbench.plots import factor_table, likert_counts, likert_palette, suppressed_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -165,21 +168,30 @@ def factor_table_frame(h: "Handout", fmt: Formatter) -> pd.DataFrame:
     if h.benchmark is not None and len(h.benchmark):
         bench = h.benchmark.set_index("factor")["mean"]
         label = f"{h.template.text('benchmark', h.lang)} ({benchmark_name(h)})"
-    return factor_table(h.unit, h.parent, bench, lang=h.lang, benchmark_label=label)
+    frame = factor_table(h.unit, h.parent, bench, lang=h.lang, benchmark_label=label)
+    if "rwg" in h.unit.columns:
+        rwg = h.unit.drop_duplicates("key").set_index("key")["rwg"]
+        frame[h.template.text("agreement", h.lang)] = [
+            agreement_words(float(rwg[key]), h.lang) or DASH if key in rwg.index else DASH
+            for key in frame.index]
+    return frame
 
 
 def factor_table_context(h: "Handout", fmt: Formatter) -> dict:
     frame = factor_table_frame(h, fmt)
     head = [str(c).strip() for c in frame.columns]
+    words_column = h.template.text("agreement", h.lang) in head
     rows, any_hidden = [], False
     for _, row in frame.iterrows():
         cells = []
-        for value in list(row)[1:]:
+        values = list(row)[1:]
+        for i, value in enumerate(values):
             hidden = value == fmt.word
             any_hidden |= hidden
-            cells.append({"text": value, "hidden": hidden})
+            cells.append({"text": value, "hidden": hidden,
+                          "words": words_column and i == len(values) - 1})
         rows.append({"label": row.iloc[0], "cells": cells})
-    return {"head": head, "rows": rows, "any_hidden": any_hidden,
+    return {"head": head, "rows": rows, "any_hidden": any_hidden, "agreement": words_column,
             "benchmark": h.benchmark is not None and len(h.benchmark) > 0}
 
 
@@ -192,7 +204,7 @@ def distribution(h: "Handout", fmt: Formatter) -> dict:
     """100 % stacked bars of the shares of answers per scale point, with the top-box share."""
     scale = h.instrument.scale
     points = scale.max - scale.min + 1
-    counts = likert_counts(h.unit, points)
+    counts = likert_counts(distribution_rows(h), points)
     colours = likert_palette(points)
     keys = [{"label": scale.labels[p](h.lang) if p in scale.labels else str(p),
              "colour": colours[i]} for i, p in enumerate(scale.points)]
@@ -212,8 +224,20 @@ def distribution(h: "Handout", fmt: Formatter) -> dict:
         rows.append({"label": row["label"], "hidden": "", "segs": segs,
                      "top": fmt.pct(row["top_box"])})
     top = f"{scale.max - scale.top_box + 1}\u2013{scale.max}"
-    return {"legend": keys, "rows": rows,
+    only_dist = bool((h.unit["dist_suppressed"] & ~h.unit["suppressed"]).any()) \
+        if "dist_suppressed" in h.unit else False
+    return {"legend": keys, "rows": rows, "dist_hidden": only_dist,
             "top_head": h.template.text("top_box", h.lang, top=top)}
+
+
+def distribution_rows(h: "Handout") -> pd.DataFrame:
+    """The unit's factor rows for a distribution: a row whose distribution is hidden (while
+    its mean may be published) is suppressed there, with the distribution's reason."""
+    rows = h.unit
+    if "dist_suppressed" not in rows:
+        return rows
+    hidden = rows["dist_suppressed"].astype(bool)
+    return rows.assign(suppressed=hidden, reason=rows["dist_reason"].where(hidden, ""))
 
 
 def _spark(values: list[float | None], lo: float, hi: float, colour: str) -> Markup:
@@ -335,8 +359,17 @@ def _comparison_hidden(h: "Handout", fmt: Formatter, t, reason: str, key: str) -
     return fmt.hidden("")
 
 
+def interval_text(low: Any, high: Any, fmt: Formatter, t) -> str:
+    """The 95 % interval of a difference: "−0,19 til +0,03" ("" when missing)."""
+    if _missing(low) or _missing(high):
+        return ""
+    return f"{fmt.signed(low)} {t('interval_to')} {fmt.signed(high)}"
+
+
 def comparison_blocks(h: "Handout", fmt: Formatter, t) -> list[dict]:
-    """One block per comparison (parent, previous, benchmark) with plain verdicts."""
+    """One block per comparison (parent, previous, benchmark): per factor the difference, its
+    95 % interval, the finding word and the plain verdict; and the block's median smallest
+    difference it could call real."""
     if h.comparisons.empty:
         return []
     blocks = []
@@ -360,20 +393,27 @@ def comparison_blocks(h: "Handout", fmt: Formatter, t) -> list[dict]:
             else:
                 item.update(hidden="", mean=fmt.num(r["mean"]), other=fmt.num(r["other_mean"]),
                             diff=fmt.signed(r["diff"]),
-                            verdict=verdict_text(r["finding"], against, other_name, h.lang))
+                            ci=interval_text(r.get("ci_low"), r.get("ci_high"), fmt, t),
+                            word=words.finding_word(r["finding"], h.lang),
+                            verdict=verdict_text(r["finding"], against, other_name, h.lang,
+                                                 h.threshold))
             rows.append(item)
-        blocks.append({"id": against, "title": title, "other": other, "rows": rows})
+        detectable = words.median_detectable(part)
+        blocks.append({"id": against, "title": title, "other": other, "rows": rows,
+                       "detectable": "" if _missing(detectable) else fmt.num(detectable, 1),
+                       "detectable_value": detectable})
     return blocks
 
 
 def comparison_table(blocks: list[dict], fmt: Formatter, t) -> dict:
-    """The comparisons side by side: per factor, the difference and a short verdict per block.
+    """The comparisons side by side: per factor, the difference, its interval and the finding
+    word per block.
 
     The column heads say what the unit is compared with, so a cell needs only the direction
-    ("Lavere"); the legend under the table spells the verdicts out.
+    ("Lavere"); the key under the table spells the words out.
     """
     if not blocks:
-        return {"rows": [], "first": 100}
+        return {"rows": [], "first": 100, "detectable": []}
     rows = []
     for i, first in enumerate(blocks[0]["rows"]):
         cells = []
@@ -382,11 +422,28 @@ def comparison_table(blocks: list[dict], fmt: Formatter, t) -> dict:
             if r["hidden"]:
                 cells.append({"hidden": r["hidden"]})
             else:
-                cells.append({"hidden": "", "diff": r["diff"],
-                              "verdict": t(f"verdict_{r['finding']}")
-                              if r["finding"] != "suppressed" else fmt.word})
+                cells.append({"hidden": "", "diff": r["diff"], "ci": r["ci"],
+                              "finding": r["finding"], "verdict": r["word"]})
         rows.append({"label": first["label"], "cells": cells})
-    return {"rows": rows, "first": 28 if len(blocks) > 2 else 34}
+    return {"rows": rows, "first": 28 if len(blocks) > 2 else 34,
+            "detectable": [b["detectable"] or DASH for b in blocks]}
+
+
+def comparison_key(h: "Handout", fmt: Formatter, blocks: list[dict]) -> dict:
+    """What the finding words mean, the threshold, and how small a difference this unit can
+    tell from chance (with its own number of answers), for the key under the comparisons."""
+    if not blocks:
+        return {}
+    tested = h.comparisons
+    if "suppressed" in tested:
+        tested = tested.loc[~tested["suppressed"].astype(bool)]
+    n = tested["n"].astype("float64").median() if len(tested) and "n" in tested else None
+    detectable = words.median_detectable(h.comparisons)
+    sentence = words.detectable_sentence(n, detectable, h.lang, h.threshold)
+    small = not _missing(detectable) and detectable > h.threshold + 1e-9
+    return {"legend": words.finding_legend(h.threshold, h.lang),
+            "threshold": words.threshold_sentence(h.threshold, h.lang),
+            "detectable": sentence, "small": small}
 
 
 def _rate_row(r, fmt: Formatter) -> dict:
@@ -484,7 +541,9 @@ def build_context(h: "Handout") -> dict:
         "hours": hours(h, fmt),
         "appraisal": appraisal(h, fmt), "comparisons": comparisons,
         "comparison_table": comparison_table(comparisons, fmt, t),
+        "comparison_key": comparison_key(h, fmt, comparisons),
         "children": children(h, fmt), "factors": worksheet_factors(h, fmt, t),
+        "workshop": workshop_context(h, t),
         "meetings": meetings(h), "roles": h.template.value("roles", h.lang) or [],
         "method": h.template.value("method", h.lang) or [],
         "tips": h.template.value("tips", h.lang) or [],

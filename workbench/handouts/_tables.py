@@ -130,6 +130,28 @@ def check_handout(release, unit: str, wave: str) -> None:
                          f"{why.get(reason, reason)}; it gets no handout")
 
 
+def _with_distribution(release, rows: pd.DataFrame, unit: str, wave: str) -> pd.DataFrame:
+    """The unit's factor rows with ``dist_suppressed`` and ``dist_reason`` from the release:
+    a factor whose mean is published may still have its distribution hidden (its shares are
+    NaN then); a release without the columns hides a distribution whose shares are missing.
+    """
+    out = rows.copy()
+    cut = release.cut("factors", unit, wave)
+    if len(cut) and {"dist_suppressed", "dist_reason"} <= set(cut.columns):
+        flags = cut.drop_duplicates("key").set_index("key")
+        hidden = out["key"].map(flags["dist_suppressed"]).fillna(True).astype(bool)
+        reason = out["key"].map(flags["dist_reason"]).fillna("").astype(str)
+    else:
+        pct = [c for c in out.columns if c.startswith("pct_")]
+        hidden = out[pct].isna().any(axis=1) if pct else pd.Series(True, index=out.index)
+        reason = pd.Series("", index=out.index)
+    hidden = hidden | out["suppressed"].astype(bool)
+    out["dist_suppressed"] = hidden.to_numpy()
+    out["dist_reason"] = [r or (u if s else "") for r, u, s in
+                          zip(reason, out["reason"].astype(str), out["suppressed"])]
+    return out
+
+
 def unit_tables(release, unit: str, wave: str, lang: str,
                 threshold: float = THRESHOLD) -> dict[str, Any]:
     """The release's tables for one unit's handout (call :func:`check_handout` first).
@@ -150,7 +172,8 @@ def unit_tables(release, unit: str, wave: str, lang: str,
     hierarchy = release.hierarchy(wave)
     waves = release.waves[: release.waves.index(wave) + 1]
     parent_id = hierarchy.parent(unit)
-    own = views.rows(release, unit, wave, "factor", lang)
+    own = _with_distribution(release, views.rows(release, unit, wave, "factor", lang),
+                             unit, wave)
     trend = views.trend(release, unit, "factor", lang)
     trend = trend.loc[trend["wave"].astype(str).isin(waves)].reset_index(drop=True)
     bench_id, benchmark = "", None

@@ -17,7 +17,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from workbench.agreement import agreement_words
 from workbench.handouts import _present as present
+from workbench.handouts._plan_sheet import action_plan_sheet
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.handouts.handout import Handout
@@ -135,11 +137,16 @@ def build_xlsx(h: "Handout") -> bytes:
     parent = h.parent.set_index("key") if h.parent is not None else None
     bench = (h.benchmark.set_index("factor")["mean"] if h.benchmark is not None
              else None)
-    head = [t("factor"), f"{h.unit_name}: {t('mean')}", t("sd"), t("n"), "CI low", "CI high"]
+    ci = ("95 % KI, nedre", "95 % KI, øvre") if h.lang == "nb" else ("95% CI, low",
+                                                                     "95% CI, high")
+    head = [t("factor"), f"{h.unit_name}: {t('mean')}", t("sd"), t("n"), *ci]
     if parent is not None:
         head.append(f"{h.parent_name}: {t('mean')}")
     if bench is not None:
         head.append(f"{t('benchmark')} ({present.benchmark_name(h)})")
+    agreement = "rwg" in h.unit.columns
+    if agreement:
+        head += ["rwg", t("agreement")]
     s.header(head)
     for _, row in h.unit.iterrows():
         values = [row["label"], _value(row, "mean"), _value(row, "sd"),
@@ -154,7 +161,15 @@ def build_xlsx(h: "Handout") -> bytes:
             b = bench.get(row["key"])
             values.append("\u2013" if _missing(b) else float(b))
             formats.append(MEAN)
+        if agreement:
+            rwg = row.get("rwg")
+            values += ["\u2013" if _missing(rwg) else float(rwg),
+                       agreement_words(rwg, h.lang) if not _missing(rwg) else "\u2013"]
+            formats += [MEAN, None]
         s.line(values, formats)
+    if agreement:
+        s.skip()
+        s.text(t("agreement_note"))
     s.finish()
 
     # statements (items)
@@ -176,11 +191,13 @@ def build_xlsx(h: "Handout") -> bytes:
     # distribution
     s = sheet("sheet_distribution", t("distribution"))
     s.header([t("factor"), *labels, top])
-    for _, row in h.unit.iterrows():
+    for _, row in present.distribution_rows(h).iterrows():
         s.line([row["label"], *[_share(row, f"pct_{k}") for k in range(1, len(points) + 1)],
                 _share(row, "top_box")], [None, *[SHARE] * (len(points) + 1)])
     s.skip()
     s.text(t("distribution_note"))
+    if ctx["distribution"]["dist_hidden"]:
+        s.text(t("dist_hidden_note"))
     s.finish()
 
     # trend
@@ -200,25 +217,35 @@ def build_xlsx(h: "Handout") -> bytes:
     # comparisons
     s = sheet("sheet_comparisons", t("comparisons"))
     s.header([t("compared_with"), t("factor"), f"{h.unit_name}: {t('mean').lower()}",
-              f"{t('compared_with')}: {t('mean').lower()}", t("difference"), t("p_adj"),
-              t("effect"), t("verdict")])
+              f"{t('compared_with')}: {t('mean').lower()}", t("difference"), *ci,
+              t("p_adj"), t("effect"), t("finding"), t("verdict"), t("detectable")])
     blocks = {b["id"]: b for b in ctx["comparisons"]}
+    numbers = [None, None, MEAN, MEAN, MEAN, MEAN, MEAN, P, MEAN, None, None, MEAN]
     for against, part in (h.comparisons.groupby("against", sort=False)
                           if not h.comparisons.empty else []):
         block = blocks[against]
         for (_, row), shown in zip(part.iterrows(), block["rows"]):
             if row["suppressed"]:
-                s.line([block["title"], row["label"], None, None, None, None, None,
-                        shown["hidden"]], [None, None, MEAN, MEAN, MEAN, P, MEAN, None])
+                s.line([block["title"], row["label"], None, None, None, None, None, None, None,
+                        fmt.word, shown["hidden"], None], numbers)
                 continue
             s.line([block["title"], row["label"], float(row["mean"]),
-                    None if _missing(row["other_mean"]) else float(row["other_mean"]),
-                    None if _missing(row["diff"]) else float(row["diff"]),
-                    None if _missing(row["p_adj"]) else float(row["p_adj"]),
-                    None if _missing(row["d"]) else float(row["d"]), shown["verdict"]],
-                   [None, None, MEAN, MEAN, MEAN, P, MEAN, None])
-    s.skip()
-    s.text(t("comparisons_note"))
+                    *[None if _missing(row.get(c)) else float(row[c])
+                      for c in ("other_mean", "diff", "ci_low", "ci_high", "p_adj", "d")],
+                    shown["word"], shown["verdict"],
+                    None if _missing(row.get("detectable")) else float(row["detectable"])],
+                   numbers)
+    key = ctx["comparison_key"]
+    if key:
+        s.skip()
+        s.text(t("cmp_key"), bold=True)
+        for word, meaning in key["legend"]:
+            s.line([word, meaning])
+        s.skip()
+        s.text(key["threshold"])
+        s.text(key["detectable"])
+        if key["small"]:
+            s.text(t("cmp_small_unit"))
     s.finish()
 
     # response rate
@@ -261,9 +288,73 @@ def build_xlsx(h: "Handout") -> bytes:
                        [None, SHARE, MEAN])
         s.finish()
 
+    if ctx["workshop"]:
+        _workshop_sheet(book, h, ctx["workshop"], t, sub, colours, word)
+    action_plan_sheet(book, h, t, sub, colours)
+
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _text_cell(ws, row: int, column: int, value: str):
+    """A leader's own words as a text cell (a text starting with "=" is not a formula)."""
+    cell = ws.cell(row, column, value if value != "" else None)
+    if isinstance(value, str) and value:
+        cell.data_type = "s"
+    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    return cell
+
+
+def _workshop_sheet(book: Workbook, h: "Handout", w: dict, t, sub: str, colours: dict,
+                    word: str) -> None:
+    """What the workshop recorded: chosen factors, the analysis cross, the future picture,
+    the action plan with each measure's place in the priority matrix, the parking lot."""
+    s = _Sheet(book, t("sheet_workshop"), t("sheet_workshop"), sub, colours, word)
+    ws = s.ws
+    if w["chosen"]:
+        s.text(t("chosen_factors"), bold=True)
+        for name in w["chosen"]:
+            s.line([name])
+        s.skip()
+    if w["any_votes"]:
+        s.text(t("analysis_cross"), bold=True)
+        s.header([t("factor"), t("pleased"), t("improve"), t("why")])
+        for row in w["cross"]:
+            reasons = "\n".join(f"{label}: {text}" for label, text in row["reasons"])
+            s.line([row["name"], int(row["pleased"]) if row["pleased"] else None,
+                    int(row["improve"]) if row["improve"] else None])
+            _text_cell(ws, s.row - 1, 4, reasons)
+        s.skip()
+    if w["any_picture"]:
+        s.text(t("future_picture"), bold=True)
+        for part in ("employees", "leader", "organisation"):
+            ws.cell(s.row, 1, t(part)).font = Font(bold=True)
+            _text_cell(ws, s.row, 2, w["picture"][part])
+            s.row += 1
+        s.skip()
+    if w["actions"]:
+        s.text(t("action_plan"), bold=True)
+        keys = ("area", "measure", "goal", "responsible", "deadline", "status", "priority")
+        s.header([t(k) for k in keys])
+        for a in w["actions"]:
+            for c, k in enumerate(keys, start=1):
+                _text_cell(ws, s.row, c, a["quadrant" if k == "priority" else k])
+            s.row += 1
+        s.skip()
+    if w["parking"]:
+        s.text(t("parking_lot"), bold=True)
+        keys = ("issue", "passed_by", "passed_to", "answer")
+        s.header([t(k) for k in ("issue", "passes_on", "to_whom", "answer")])
+        for p in w["parking"]:
+            for c, k in enumerate(keys, start=1):
+                _text_cell(ws, s.row, c, p[k])
+            s.row += 1
+    ws.freeze_panes = None
+    s.finish()
+    for c in range(2, 8):
+        ws.column_dimensions[get_column_letter(c)].width = max(
+            ws.column_dimensions[get_column_letter(c)].width or 0, 22)
 
 
 def _rate_values(row) -> tuple[int | None, int | None, float | str | None]:

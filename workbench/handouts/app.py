@@ -136,8 +136,9 @@ def output_folder(default: str | Path = "handouts") -> Path:
 
 
 def make_from_choice(release, choice: HandoutChoice, out: str | Path,
-                     template: str | Path | None = None):
-    """Write the chosen unit's handout from the release (one process, no progress bar).
+                     template: str | Path | None = None, store=None):
+    """Write the chosen unit's handout from the release (one process, no progress bar);
+    with a workshop ``store`` its worksheets show what the unit recorded.
 
     Returns the :class:`workbench.handouts.BatchResult`; raises
     :class:`workbench.handouts.HandoutRefused` for a unit the release hides.
@@ -150,7 +151,8 @@ def make_from_choice(release, choice: HandoutChoice, out: str | Path,
     if not choice.formats:
         raise UsageError("choose at least one format")
     return make_handouts(release, out, units=[choice.unit], wave=choice.wave, lang=choice.lang,
-                         formats=choice.formats, template=template, jobs=1, progress=False)
+                         formats=choice.formats, template=template, jobs=1, progress=False,
+                         store=store)
 
 
 def links_html(result, out: str | Path, url: str | None = None,

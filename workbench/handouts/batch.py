@@ -113,6 +113,8 @@ class _Job:
     made: _dt.date
     formats: tuple[str, ...]
     out: Path
+    #: The recorded workshop of each unit of the wave (read once; empty: blank worksheets).
+    states: Any = None
 
     def source(self):
         if self.release is not None:
@@ -144,7 +146,8 @@ def _run(job: _Job, unit: str, collect: bool = True) -> tuple[str, list[str], st
     gc.disable()
     try:
         handout = Handout.for_unit(job.source(), unit, job.wave, job.lang,
-                                   template=job.template, made=job.made)
+                                   template=job.template, made=job.made,
+                                   workshop=(job.states or {}).get(unit))
         paths = handout.write(job.out / unit, job.formats)
         return unit, [str(p) for p in paths], ""
     except Exception as exc:  # one unit's failure must not stop the batch
@@ -243,7 +246,7 @@ def make_handouts(release, out: str | Path, units: Sequence[str] | None = None,
                   wave: str | int | None = None, lang: str | Sequence[str] | None = None,
                   formats: Sequence[str] = FORMATS, template: str | Path | Template | None = None,
                   jobs: int = 2, progress: bool = True,
-                  made: _dt.date | None = None) -> BatchResult:
+                  made: _dt.date | None = None, store=None) -> BatchResult:
     """Write handouts into ``out/<unit_id>/handout-<wave>-<lang>.<ext>`` and ``skipped.csv``.
 
     Parameters
@@ -269,6 +272,10 @@ def make_handouts(release, out: str | Path, units: Sequence[str] | None = None,
         Show a progress bar on stderr.
     made
         The date on the covers (default: today).
+    store
+        A workshop store (:func:`workbench.workshop.open_store`): each handout shows what
+        its unit recorded in the wave (read once for all units, before the workers start).
+        None: blank worksheets.
 
     Returns
     -------
@@ -301,6 +308,7 @@ def make_handouts(release, out: str | Path, units: Sequence[str] | None = None,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     made = made or _dt.date.today()
+    states = store.states(label) if store is not None else {}
 
     failed: list[tuple[str, str]] = []
     written: list[tuple[str, tuple[Path, ...]]] = []
@@ -316,7 +324,7 @@ def make_handouts(release, out: str | Path, units: Sequence[str] | None = None,
                 bar.update(1)
 
             job = _Job(release=release, path=release.path, wave=label, template=template,
-                       lang=lang_, made=made, formats=formats, out=out)
+                       lang=lang_, made=made, formats=formats, out=out, states=states)
             if jobs > 1 and len(todo) > 2:
                 # warm up on the last unit, a small one like most: its page count and its
                 # neighbours' are the ones the shared pages are laid out for before the fork,

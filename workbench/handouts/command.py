@@ -2,7 +2,10 @@
 
 It opens the release once (:func:`workbench.release.open_release`: a release folder, or a
 dataset folder whose release is reused when fresh and built otherwise); every handout is cut
-from it. Exit codes: 0 when every handout was written, 1 when some unit failed (listed in
+from it. The handouts show what each unit recorded in its workshop when there is a store
+(``$WORKBENCH_DB``, or a dataset folder's ``.workbench/workshop.sqlite``): read once, never
+written; without one the worksheets are blank. Exit codes: 0 when every handout was
+written, 1 when some unit failed (listed in
 ``skipped.csv`` and in the summary line), 2 for a usage error such as ``--unit`` on a unit
 with no published figure (one clear line, no traceback).
 """
@@ -10,9 +13,28 @@ with no published figure (one clear line, no traceback).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "run", "workshop_store"]
+
+
+def workshop_store(source: str | Path):
+    """The workshop store the handouts of ``source`` show, or None (blank worksheets).
+
+    ``$WORKBENCH_DB`` when it is set; else the store of a dataset folder
+    (``DATASET/.workbench/workshop.sqlite``) when it exists. A release folder has no store
+    of its own. The store is only read (and never created here).
+    """
+    from workbench.workshop import DB_ENV, STORE_PATH, open_store
+
+    if os.environ.get(DB_ENV, "").strip():
+        return open_store()
+    folder = Path(source)
+    if (folder / "survey.yaml").is_file() and (folder / STORE_PATH).is_file():
+        return open_store(folder)
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,10 +45,15 @@ def run(args: argparse.Namespace) -> int:
     if args.lang:
         parse_langs(args.lang)  # a wrong language is told before a release is built
     release = open_release(args.dataset)
-    result = make_handouts(release, args.out, units=None if args.all else [args.unit],
-                           wave=args.wave, lang=args.lang, formats=formats,
-                           template=args.template, jobs=args.jobs,
-                           progress=not args.quiet)
+    store = workshop_store(args.dataset)
+    try:
+        result = make_handouts(release, args.out, units=None if args.all else [args.unit],
+                               wave=args.wave, lang=args.lang, formats=formats,
+                               template=args.template, jobs=args.jobs,
+                               progress=not args.quiet, store=store)
+    finally:
+        if store is not None:
+            store.close()
     if args.all or result.failed:
         print(f"workbench handouts: {result.summary()}", file=sys.stderr)
     for unit, error in result.failed:

@@ -25,6 +25,7 @@ import os
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -99,6 +100,7 @@ class Handout:
     children: pd.DataFrame
     template: Template
     made: _dt.date
+    workshop: Any = None
 
     # ---- building ----------------------------------------------------------------------------
 
@@ -106,7 +108,8 @@ class Handout:
     def for_unit(cls, release, unit: str, wave: str | int | None = None,
                  lang: str | None = None, branding: Branding | None = None, *,
                  template: Template | str | Path | None = None,
-                 made: _dt.date | None = None) -> "Handout":
+                 made: _dt.date | None = None, workshop=None,
+                 store=None) -> "Handout":
         """Cut the tables of ``unit`` from the release.
 
         Parameters
@@ -126,6 +129,13 @@ class Handout:
             A :class:`Template` or a template folder (default: ``templates/default``).
         made
             The date printed on the cover (default: today).
+        workshop
+            The unit's recorded :class:`~workbench.workshop.WorkshopState` for the wave: the
+            worksheets show its votes, chosen factors, future picture, action plan and
+            parking lot. None (and nothing recorded): blank worksheets.
+        store
+            A workshop store (:func:`workbench.workshop.open_store`) to read the unit's
+            state from, when ``workshop`` is not given. Only read.
 
         Raises
         ------
@@ -149,6 +159,11 @@ class Handout:
         tables = unit_tables(release, unit, label, lang, THRESHOLD)
         hierarchy = release.hierarchy(label)
         parent_id = hierarchy.parent(unit)
+        if workshop is None and store is not None:
+            workshop = store.state(unit, label)
+        if workshop is not None and (str(workshop.unit_id), str(workshop.wave)) != (unit, label):
+            raise UsageError(f"the workshop state is of unit {workshop.unit_id!r}, wave "
+                             f"{workshop.wave}, not of unit {unit!r}, wave {label}")
         return cls(
             unit_id=unit, wave=label, lang=lang, unit_name=hierarchy.name(unit, lang),
             path=tuple(hierarchy.name(u, lang) for u in hierarchy.path(unit)),
@@ -157,7 +172,7 @@ class Handout:
             survey_name=release.config.name(lang), instrument=release.instrument,
             waves=release.waves[: release.waves.index(label) + 1],
             min_n=release.policy.min_n, threshold=THRESHOLD, template=template,
-            made=made or _dt.date.today(), **tables)
+            made=made or _dt.date.today(), workshop=workshop, **tables)
 
     def with_branding(self, branding: Branding) -> "Handout":
         """The same handout with another branding."""
@@ -172,6 +187,15 @@ class Handout:
     def with_date(self, made: _dt.date) -> "Handout":
         """The same handout with another date on the cover."""
         return replace(self, made=made)
+
+    def with_workshop(self, workshop) -> "Handout":
+        """The same handout showing another recorded workshop state (None: blank sheets)."""
+        if workshop is not None and (str(workshop.unit_id), str(workshop.wave)) != \
+                (self.unit_id, self.wave):
+            raise UsageError(f"the workshop state is of unit {workshop.unit_id!r}, wave "
+                             f"{workshop.wave}, not of unit {self.unit_id!r}, wave "
+                             f"{self.wave}")
+        return replace(self, workshop=workshop)
 
     # ---- what it shows -----------------------------------------------------------------------
 
