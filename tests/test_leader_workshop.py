@@ -381,3 +381,33 @@ def test_a_page_without_a_store_still_works(uni, monkeypatch):
     app.lang.value = "en"
     assert "cannot be recorded here" in app._section.intro.value
     assert "Results for" in app.header.value
+
+
+def test_the_leader_handout_carries_the_recorded_plan(uni, store):
+    """The handout a leader downloads shows the unit's recorded plan, and its workbook's
+    action-plan sheet holds it (to be filled in offline and imported); a subunit's handout
+    carries no record of the granted unit."""
+    import io
+
+    import openpyxl
+
+    from workbench.apps.leader import LeaderApp, LeaderState
+
+    s = section(uni, store)
+    s.ws.save_action(Action(wave="2021", unit_id=UNIT, factor=factors(uni, 1)[0],
+                            measure="Fast fagmøte hver fredag", responsible="Instituttleder"))
+    app = LeaderApp(uni, LeaderState.start(uni, grant()))
+    app._section = s
+    recorded = app._recorded(UNIT)
+    assert [a.measure for a in recorded.actions] == ["Fast fagmøte hver fredag"]
+    child = next(u for u in LeaderState.start(uni, grant()).allowed if u != UNIT)
+    assert app._recorded(child) is None
+    from workbench.apps.leader import handout_files
+
+    made = dict((name.rsplit(".", 1)[-1], data) for name, _, data in
+                handout_files(uni, UNIT, "2021", "nb", workshop=recorded))
+    assert "Fast fagmøte hver fredag" in made["html"].decode("utf-8")
+    book = openpyxl.load_workbook(io.BytesIO(made["xlsx"]), read_only=True)
+    cells = {str(c) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+             for c in row if c is not None}
+    assert "Fast fagmøte hver fredag" in cells and "Handlingsplan" in book.sheetnames

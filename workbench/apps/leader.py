@@ -406,19 +406,26 @@ def _handout_module():
 
 HANDOUT_FORMATS = {"html": "text/html",
                    "pptx": "application/vnd.openxmlformats-officedocument.presentationml."
-                           "presentation"}
+                           "presentation",
+                   "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+#: What a download link of each format says.
+HANDOUT_KINDS = {"html": "HTML", "pptx": "PowerPoint", "xlsx": "Excel"}
 
 
 def handout_files(release, unit: str, wave: str, lang: str,
-                  formats: tuple[str, ...] = ("html", "pptx")
+                  formats: tuple[str, ...] = ("html", "pptx", "xlsx"), workshop=None
                   ) -> list[tuple[str, str, bytes]] | None:
     """``(file name, MIME type, bytes)`` of the unit's handout in ``formats``, built from the
-    release; None when :mod:`workbench.handouts` is not there or refuses the unit."""
+    release (with ``workshop``, the unit's recorded workshop state: its worksheets show what
+    was recorded, and the workbook's action-plan sheet can be filled in offline and read
+    back with ``workbench workshop DATASET import``); None when :mod:`workbench.handouts` is
+    not there or refuses the unit."""
     module = _handout_module()
     if module is None:
         return None
     try:
-        handout = module.Handout.for_unit(release, unit, wave=wave, lang=lang)
+        handout = module.Handout.for_unit(release, unit, wave=wave, lang=lang,
+                                          workshop=workshop)
         return [(f"{unit}-{handout.filename(fmt)}", HANDOUT_FORMATS[fmt], handout.render(fmt))
                 for fmt in formats]
     except (WorkbenchError, TypeError, AttributeError, KeyError, ValueError):
@@ -599,6 +606,17 @@ class LeaderApp:
             self._section.show_unit(self.state.unit)
             self.workshop.children = [self._section.widget]
 
+    def _recorded(self, unit: str):
+        """The granted unit's recorded workshop (read through the link's own access), for
+        its handout; None for a subunit, or when nothing can be read."""
+        section = self._section
+        if section is None or section.ws is None or unit != self.state.grant.unit:
+            return None
+        try:
+            return section.ws.state(unit, self.state.grant.wave)
+        except WorkbenchError:
+            return None
+
     def _handout(self) -> None:
         import base64
 
@@ -606,14 +624,15 @@ class LeaderApp:
         if state.unit not in state.allowed:  # the grant, checked again
             return
         self.handout_link.value = note(_t("handout_wait", state.lang))
-        made = handout_files(self.release, state.unit, state.grant.wave, state.lang)
+        made = handout_files(self.release, state.unit, state.grant.wave, state.lang,
+                             workshop=self._recorded(state.unit))
         if not made:
             self.handout_link.value = note(_t("handout_none", state.lang))
             return
         links = []
         for name, mime, data in made:
             uri = f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
-            kind = "HTML" if name.endswith(".html") else "PowerPoint"
+            kind = HANDOUT_KINDS[name.rsplit(".", 1)[-1]]
             links.append(f"<a download='{escape(name, quote=True)}' href='{uri}'>"
                          f"{escape(kind)}</a>")
         self.handout_link.value = f"<div class='wb-downloads'>{''.join(links)}</div>"
