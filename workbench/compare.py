@@ -211,7 +211,7 @@ def _holm(p: np.ndarray) -> np.ndarray:
 
 
 def classify(diff, p_adj, threshold: float = 0.2, alpha: float = ALPHA, se=None,
-             df=None) -> np.ndarray:
+             df=None, t90=None) -> np.ndarray:
     """The finding of each comparison, as a code.
 
     Parameters
@@ -225,6 +225,8 @@ def classify(diff, p_adj, threshold: float = 0.2, alpha: float = ALPHA, se=None,
     se, df
         Standard error and degrees of freedom of each difference, for the equivalence test
         (without them nothing is called ``similar``).
+    t90
+        t(0.95, df), when known (a release keeps it): no quantile is computed then.
 
     Returns
     -------
@@ -241,12 +243,14 @@ def classify(diff, p_adj, threshold: float = 0.2, alpha: float = ALPHA, se=None,
     big = np.abs(diff) >= threshold - _TOLERANCE
     same = np.zeros(diff.shape, dtype=bool)
     if se is not None and df is not None:
-        from scipy.special import stdtrit
-
         se = np.atleast_1d(np.asarray(se, dtype="float64"))
-        df = np.atleast_1d(np.asarray(df, dtype="float64"))
+        if t90 is None:
+            from scipy.special import stdtrit
+
+            with np.errstate(invalid="ignore"):
+                t90 = stdtrit(np.atleast_1d(np.asarray(df, dtype="float64")), 0.95)
         with np.errstate(invalid="ignore"):
-            half = stdtrit(df, 0.95) * se
+            half = np.atleast_1d(np.asarray(t90, dtype="float64")) * se
             same = np.abs(diff) + half < threshold - _TOLERANCE
     out = np.where(significant, np.where(big, np.where(diff > 0, "higher", "lower"), "small"),
                    np.where(same, "similar", "unclear")).astype(object)
@@ -254,7 +258,7 @@ def classify(diff, p_adj, threshold: float = 0.2, alpha: float = ALPHA, se=None,
     return out
 
 
-def detectable(se, df, tests: int, alpha: float = ALPHA, threshold: float = 0.2):
+def detectable(se, df, tests: int, alpha: float = ALPHA, threshold: float = 0.2, t=None):
     """The smallest difference a comparison could call real: at least ``threshold``, and
     large enough to be significant after adjusting for ``tests`` tests (Bonferroni's bound,
     which Holm never needs more than): t(1 - alpha / (2 tests), df) x se.
@@ -263,14 +267,18 @@ def detectable(se, df, tests: int, alpha: float = ALPHA, threshold: float = 0.2)
     --------
     >>> round(float(detectable(0.25, 6, 17)), 2)   # 7 answers, 17 factors
     1.2
-    """
-    from scipy.special import stdtrit
 
+    ``t``, when known (a release keeps it), is that quantile: none is computed then.
+    """
     se = np.asarray(se, dtype="float64")
-    df = np.asarray(df, dtype="float64")
+    if t is None:
+        from scipy.special import stdtrit
+
+        with np.errstate(invalid="ignore"):
+            t = stdtrit(np.asarray(df, dtype="float64"),
+                        1.0 - alpha / (2.0 * max(int(tests), 1)))
     with np.errstate(invalid="ignore"):
-        return np.maximum(stdtrit(df, 1.0 - alpha / (2.0 * max(int(tests), 1))) * se,
-                          threshold)
+        return np.maximum(np.asarray(t, dtype="float64") * se, threshold)
 
 
 _TEXTS = {
@@ -338,7 +346,7 @@ COMPARE_REASONS = ("unit_suppressed", "parent_suppressed", "no_rest", "previous_
 _RAW_COLUMNS = ("wave", "unit_id", "against", "level", "key", "mean", "other_mean", "n",
                 "other_n", "invited", "other_invited", "other_id", "other_wave", "sd",
                 "other_sd", "diff", "se", "df", "t", "p", "d", "ci_low", "ci_high", "suppressed",
-                "reason")
+                "reason", "tests", "t90", "t_detect")
 
 
 def _sums(n, mean, sd) -> tuple[np.ndarray, np.ndarray]:
@@ -608,7 +616,24 @@ def comparison_table(tables: Mapping[str, pd.DataFrame], config, level: str = "f
         frames.append(frame)
 
     out = pd.concat(frames, ignore_index=True)
+    _quantiles(out)
     return out.loc[:, list(_RAW_COLUMNS)]
+
+
+def _quantiles(table: pd.DataFrame) -> None:
+    """The t quantiles that wording a comparison needs, kept in the table so that a page
+    showing a release loads no statistics library: ``t90`` = t(0.95, df) for the equivalence
+    test, ``t_detect`` = t(1 - alpha / (2 tests), df) for :func:`detectable`, where
+    ``tests`` counts the tested rows of the row's comparison (one unit, wave and kind)."""
+    from scipy.special import stdtrit
+
+    tested = pd.Series(np.isfinite(table["p"].to_numpy(dtype="float64")), index=table.index)
+    tests = tested.groupby([table["wave"], table["unit_id"], table["against"]]).transform("sum")
+    table["tests"] = tests.clip(lower=1).astype("int64")
+    df = table["df"].to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore"):
+        table["t90"] = stdtrit(df, 0.95)
+        table["t_detect"] = stdtrit(df, 1.0 - ALPHA / (2.0 * table["tests"].to_numpy()))
 
 
 # --------------------------------------------------------------------------------------------
@@ -798,13 +823,18 @@ def _finish(release, table: pd.DataFrame, against: str, method: str, threshold: 
         table["ci_high"] = table["diff"] + half
     se = table["se"].to_numpy(dtype="float64")
     df = table["df"].to_numpy(dtype="float64")
+    # the release keeps the t quantiles at the default alpha (see _quantiles)
+    tests = int(np.isfinite(table["p"].to_numpy(dtype="float64")).sum()) or 1
+    kept = alpha == ALPHA and {"t90", "t_detect", "tests"} <= set(table.columns)
+    t90 = table["t90"].to_numpy(dtype="float64") if kept else None
+    t_detect = (table["t_detect"].to_numpy(dtype="float64")
+                if kept and (table["tests"] == tests).all() else None)
     found = classify(table["diff"].to_numpy(dtype="float64"),
-                     table["p_adj"].to_numpy(dtype="float64"), threshold, alpha, se, df)
+                     table["p_adj"].to_numpy(dtype="float64"), threshold, alpha, se, df, t90)
     found = np.where(table["reason"] == "no_benchmark", "no_benchmark", found)
     table["finding"] = found
     # the smallest difference each row could call real, for the plain-words explanation
-    tests = int(np.isfinite(table["p"].to_numpy(dtype="float64")).sum()) or 1
-    table["detectable"] = detectable(se, df, tests, alpha, threshold)
+    table["detectable"] = detectable(se, df, tests, alpha, threshold, t_detect)
     for code in ("nb", "en"):
         table[f"verdict_{code}"] = [
             verdict_text(f, against, _other_name(release, against, o, w, code), code,
