@@ -371,11 +371,13 @@ def test_the_store_is_opened_when_the_page_is_drawn_not_before(uni, tmp_path, mo
     assert app.workshop.children == (app._section.widget,)
 
 
-def test_a_page_without_a_store_still_works(uni, monkeypatch):
+def test_a_page_without_a_store_still_works(uni, monkeypatch, tmp_path):
     from workbench.apps.leader import LeaderApp, LeaderState
+    from workbench.release import write_release
 
     monkeypatch.delenv("WORKBENCH_DB", raising=False)
-    app = LeaderApp(uni, LeaderState.start(uni, grant()), token="tok", source=uni.path)
+    alone = write_release(uni, tmp_path / "release")  # a release folder without its dataset
+    app = LeaderApp(uni, LeaderState.start(uni, grant()), token="tok", source=alone)
     assert "kan ikke registreres her" in app._section.intro.value
     assert "Resultater for Institutt for fysikk" in app.header.value
     app.lang.value = "en"
