@@ -618,7 +618,7 @@ def test_explorer_workshop_views(tmp_path, muni, monkeypatch):
     cell = factors.loc[(factors["unit_id"] == "OPP-NOS")
                        & (factors["key"] == "F6")].set_index("wave")["mean"]
     assert cell[["2021", "2023"]].notna().all()
-    assert "Ukentlig møte" in shown.html and "gjennomført" in shown.html
+    assert "Ukentlig møte" in shown.html and "ferdig" in shown.html
     # the change beside it is the release's published means of both waves
     assert number(cell["2021"], "nb") in shown.html and number(cell["2023"], "nb") in shown.html
     assert "Nytt tiltak" not in shown.html  # this wave's plan is followed up next time

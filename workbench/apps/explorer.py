@@ -110,10 +110,6 @@ TEXTS = {
     "responsible": ("Ansvarlig", "Responsible"),
     "status": ("Status", "Status"),
     "change": ("Endring", "Change"),
-    "status_planned": ("planlagt", "planned"),
-    "status_started": ("påbegynt", "started"),
-    "status_done": ("gjennomført", "done"),
-    "status_dropped": ("droppet", "dropped"),
     "icc1": ("ICC(1)", "ICC(1)"),
     "icc2": ("ICC(2)", "ICC(2)"),
     "search": ("Søk etter enhet", "Search for a unit"),
@@ -795,6 +791,7 @@ def _view_workshops(state: ExplorerState, release) -> View:
 
 
 def _view_followup(state: ExplorerState, release) -> View:
+    from workbench.apps.workshop_section import WORDS
     from workbench.followup import followup
 
     lang, key = state.lang, f"followup-{state.unit}-{state.wave}"
@@ -810,7 +807,7 @@ def _view_followup(state: ExplorerState, release) -> View:
     if table.empty:
         return View(title, note(_t("no_actions", lang, wave=before)), table, key)
     body = [[r["measure"], r["responsible"] or DASH,
-             _t(f"status_{r['status']}", lang) if r["status"] else DASH,
+             text(WORDS, r["status"], lang) if r["status"] in WORDS else DASH,
              r["change"] or DASH] for _, r in table.iterrows()]
     html = (note(_t("followup_note", lang, before=before, wave=state.wave))
             + html_table([_t("measure", lang), _t("responsible", lang), _t("status", lang),
