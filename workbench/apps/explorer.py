@@ -491,7 +491,7 @@ def _view_overview(state: ExplorerState, release) -> View:
     html = (figure_html(ax.figure, _t("v_overview", lang))
             + note(_t("overview_note", lang, lo=lo, hi=hi)
                    + (" " + _t("parent_note", lang, parent=parent_name) if parent else ""))
-            + html_table(header, body) + distribution_note(rows, lang))
+            + html_table(header, body, text_columns=(0, 6)) + distribution_note(rows, lang))
     table = pd.concat([rows, prow], ignore_index=True) if prow is not None else rows
     return View(_t("v_overview", lang), html, table, f"overview-{state.unit}-{state.wave}")
 
