@@ -139,16 +139,16 @@ class Server:
         import psutil
 
         return next(c for c in psutil.Process(self.process.pid).children()
-                    if f"--port={self.leader_port}" in " ".join(c.cmdline()))
+                    if f"--port={self.leader_port}" in _command(c))
 
     def kernels(self) -> list:
         """The leader server's kernel processes (psutil)."""
         import psutil
 
         servers = [c for c in psutil.Process(self.process.pid).children()
-                   if f"--port={self.leader_port}" in " ".join(c.cmdline())]
+                   if f"--port={self.leader_port}" in _command(c)]
         return [k for s in servers for k in s.children(recursive=True)
-                if "ipykernel" in " ".join(k.cmdline())]
+                if "ipykernel" in _command(k)]
 
     def stop(self) -> None:
         self.process.terminate()
@@ -157,6 +157,16 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
         self._log.close()
+
+
+def _command(process) -> str:
+    """A process's command line; "" for one that has just ended (a culled kernel)."""
+    import psutil
+
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return ""
 
 
 def memory(processes) -> dict[str, float]:
