@@ -118,7 +118,7 @@ class Server:
         still, last = 0, None
         while time.monotonic() - started < timeout:
             kernels = self.kernels()
-            spent = sum(sum(k.cpu_times()[:2]) for k in kernels) if kernels else None
+            spent = sum(_cpu(k) for k in kernels) if kernels else None
             if len(kernels) >= count and spent is not None and last is not None and \
                     spent - last < 0.05:
                 still += 1
@@ -167,6 +167,16 @@ def _command(process) -> str:
         return " ".join(process.cmdline())
     except psutil.Error:
         return ""
+
+
+def _cpu(process) -> float:
+    """User + system CPU seconds of a process; 0 for one that has ended."""
+    import psutil
+
+    try:
+        return sum(process.cpu_times()[:2])
+    except psutil.Error:
+        return 0.0
 
 
 def memory(processes) -> dict[str, float]:
@@ -350,10 +360,10 @@ def run(leaders: int = 30, pool_size: int | None = None, dataset: Path | None = 
             used = {k.pid for k in pool}
             voila = server.voila()
             spent = sum(voila.cpu_times()[:2])
-            spent_kernels = sum(sum(k.cpu_times()[:2]) for k in pool)
+            spent_kernels = sum(_cpu(k) for k in pool)
             timed = _first_views(addresses, expected, timeout)
             server_cpu = sum(voila.cpu_times()[:2]) - spent
-            kernels_cpu = sum(sum(k.cpu_times()[:2]) for k in pool) - spent_kernels
+            kernels_cpu = sum(_cpu(k) for k in pool) - spent_kernels
             time.sleep(DRAWN_AFTER)  # each kernel draws its figure and comparison
             drawn = memory([k for k in server.kernels() if k.pid in used])
             pages = []
