@@ -163,10 +163,6 @@ TEXTS = {
         "tester og minst {threshold} poeng.",
         "A difference is called real only when it is significant after adjusting for many tests "
         "and at least {threshold} points."),
-    "no_parent": ("Den øverste enheten har ingen overordnet enhet.",
-                  "The top unit has no parent unit."),
-    "no_previous": ("Dette er første runde: det finnes ingen forrige runde.",
-                    "This is the first wave: there is no previous wave."),
     "no_benchmarks": ("Datasettet har ingen referansetall.", "The dataset has no benchmarks."),
     "no_children": ("Enheten har ingen underenheter.", "The unit has no subunits."),
     "real_differences": ("Reelle forskjeller mellom underenhetene",
