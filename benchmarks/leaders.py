@@ -17,8 +17,10 @@ wave (spread over the tree), and then:
    to another host. Its times are printed too, but they measure one shared browser
    rendering N pages on the server's own cores, not the server.
 3. **Memory** of the leader kernels once the pages are drawn: RSS (what ``ps`` shows; it
-   counts the shared libraries, pandas' and pyarrow's, in every kernel), USS (what a kernel
-   alone holds, freed when it stops) and PSS (its share of what kernels share), in MB.
+   counts in every kernel the pages it shares with the zygote it was forked from, see
+   :mod:`workbench.apps._fork`: the libraries, pandas and pyarrow, and the release's
+   tables), USS (what a kernel alone holds, freed when it stops) and PSS (its share of what
+   kernels share), in MB; and the zygote's own memory, held once for all kernels.
 
 Targets (issue 9): every page shows its first view, p95 time to first view <= 3 s, no failed
 request, a kernel at most 150 MB. ``tests/test_load.py`` runs a smaller version in CI.
@@ -47,6 +49,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 LOCAL = re.compile(r"^(data:|blob:|about:|(https?|wss?)://(127\.0\.0\.1|localhost)[:/])")
 FIRST_VIEW = ".wb-first-view td"
 WIDGETS = ".widget-html h2"
+ZYGOTE = "workbench.apps._fork"
 
 
 def _free_port() -> int:
@@ -142,13 +145,25 @@ class Server:
                     if f"--port={self.leader_port}" in _command(c))
 
     def kernels(self) -> list:
-        """The leader server's kernel processes (psutil)."""
-        import psutil
-
-        servers = [c for c in psutil.Process(self.process.pid).children()
+        """The leader server's kernel processes (psutil): started as ipykernels, or forked
+        from the zygote (:mod:`workbench.apps._fork`, whose children they are)."""
+        servers = [c for c in self._children(self.process.pid)
                    if f"--port={self.leader_port}" in _command(c)]
         return [k for s in servers for k in s.children(recursive=True)
-                if "ipykernel" in _command(k)]
+                if "ipykernel" in _command(k) or k not in self.zygotes()
+                and ZYGOTE in _command(k)]
+
+    def zygotes(self) -> list:
+        """The leader server's zygote (none when its kernels are started one by one)."""
+        servers = [c for c in self._children(self.process.pid)
+                   if f"--port={self.leader_port}" in _command(c)]
+        return [z for s in servers for z in s.children() if ZYGOTE in _command(z)]
+
+    @staticmethod
+    def _children(pid: int) -> list:
+        import psutil
+
+        return psutil.Process(pid).children()
 
     def stop(self) -> None:
         self.process.terminate()
@@ -350,6 +365,7 @@ def run(leaders: int = 30, pool_size: int | None = None, dataset: Path | None = 
             ready = server.wait(timeout=60 + 8 * pool_size)
             ready += server.settle(pool_size, timeout=120 + 8 * pool_size)
             idle = memory(server.kernels())
+            zygote = memory(server.zygotes())
             wave, units = _units(server.release(), leaders)
             secret = load_secret(server.secret)
             expires = time.time() + 3600
@@ -395,6 +411,7 @@ def run(leaders: int = 30, pool_size: int | None = None, dataset: Path | None = 
         "browser_failures": page_failures[:10],
         "outside_requests": sum(len(r["outside"]) for r in pages),
         "kernel_memory_idle_mb": idle,
+        "zygote_memory_mb": zygote,
         "kernel_memory_drawn_mb": drawn,
     }
 

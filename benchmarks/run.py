@@ -239,184 +239,20 @@ def bench_handouts() -> None:
 
 
 def bench_apps() -> None:
-    """Issue 4: leader page first widgets < 2 s (preheated) vs a bare one-widget Voila page;
-    explorer redraw < 300 ms median; memory per leader-page kernel < 400 MB."""
-    import os
-    import random
-    import re
-    import socket
-    import subprocess
-    import tempfile
-    import urllib.request
+    """Issue 9: 30 leaders open their links at once (``benchmarks/leaders.py``): first views,
+    p95 time to first view <= 3 s, no failed request, a leader kernel <= 150 MB."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import leaders
 
-    import nbformat
-    from playwright.sync_api import sync_playwright
-
-    from workbench.access import load_secret, sign
-    from workbench.apps._common import Published, settle
-    from workbench.apps.explorer import ExplorerApp, ExplorerState, render
-    from workbench.apps.serving import SHARE, _common
-    from workbench.validate import load_survey
-
-    survey = load_survey(SAMPLES / "university")
-
-    # -- explorer: the state -> view functions, in process (what a widget change runs) ------
-    source = Published(survey)
-    start = ExplorerState.start(survey)
-    for wave in survey.waves:
-        source.by_unit(wave)
-    shown = [u for u in survey.hierarchy().ids if source.published(u, "2021")]
-    units = random.Random(4).sample(shown, 20)
-    render(start.with_unit(units[0]), source)  # warm-up: fonts, imports
-    settle()  # as explorer_app() does in the kernel
-    for view in ("overview", "distribution", "trend", "table", "compare"):
-        state = start.with_view(view)
-        times, cpu = [], []
-        for unit in units:
-            t, c = time.perf_counter(), time.process_time()
-            render(state.with_unit(unit), source)
-            times.append(time.perf_counter() - t)
-            cpu.append(time.process_time() - c)
-        report(f"explorer: {view}, change of unit (median of 20)", statistics.median(times) * 1e3,
-               "ms", target=f"< 300 ms (CPU {statistics.median(cpu) * 1e3:.0f} ms)")
-    factors = [f.id for f in survey.instrument.factors]
-    for view in ("distribution", "trend"):
-        state = start.with_view(view).with_unit("NV-FYS")
-        times = []
-        for factor in factors:
-            t = time.perf_counter()
-            render(state.with_factor(factor), source)
-            times.append(time.perf_counter() - t)
-        report(f"explorer: {view}, change of factor (median of {len(factors)})",
-               statistics.median(times) * 1e3, "ms", target="< 300 ms")
-    app = ExplorerApp(survey)  # the whole widget callback: state, options, view, downloads
-    settle()
-    times = []
-    for unit in units[:10]:
-        t = time.perf_counter()
-        app._set(app.state.with_unit(unit))
-        times.append(time.perf_counter() - t)
-    report("explorer: widget callback, unit (median of 10)", statistics.median(times) * 1e3,
-           "ms", target="< 300 ms")
-
-    # -- leader page in Chromium: preheated workbench page vs a bare one-widget page ---------
-    def free_port() -> int:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return s.getsockname()[1]
-
-    def wait(url: str, log: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited; see {log}")
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                if "is filled with" in log.read_text():
-                    return
-            except OSError:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"server not ready; see {log}")
-
-    def kernels_of(pid: int) -> list[int]:
-        found = []
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            for child in (task / "children").read_text().split():
-                cmd = Path(f"/proc/{child}/cmdline").read_bytes()
-                if b"ipykernel" in cmd:
-                    found.append(int(child))
-                found += kernels_of(int(child))
-        return found
-
-    def rss_mb(pid: int) -> float:
-        status = Path(f"/proc/{pid}/status").read_text()
-        return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
-
-    chromium = ["--headless", "--no-sandbox", "--disable-gpu",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run"]
-    procs: list[subprocess.Popen] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        env = dict(os.environ, WORKBENCH_SECRET_FILE=str(tmp / "secret"), WORKBENCH_TOKEN="b")
-        port, leader_port, bare_port = free_port(), free_port(), free_port()
-        serve_log = tmp / "serve.log"
-        procs.append(subprocess.Popen(
-            [str(Path(sys.executable).parent / "workbench"), "serve", str(SAMPLES / "university"),
-             "--port", str(port), "--leader-port", str(leader_port), "--pool-size", "2"],
-            env=env, stdout=serve_log.open("w"), stderr=subprocess.STDOUT))
-        bare = tmp / "bare" / "bare.ipynb"
-        bare.parent.mkdir()
-        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-            "import ipywidgets\nipywidgets.HTML('<h2>ready</h2>')")], metadata={"kernelspec": {
-                "name": "python3", "display_name": "Python 3", "language": "python"}}), bare)
-        bare_log = tmp / "bare.log"
-        voila = str(Path(sys.executable).parent / "voila")
-        procs.append(subprocess.Popen(
-            [voila, str(bare), f"--port={bare_port}", *_common("127.0.0.1"),
-             "--preheat_kernel=True", "--pool_size=2"],
-            env=dict(env, JUPYTER_PATH=str(SHARE)), stdout=bare_log.open("w"),
-            stderr=subprocess.STDOUT))
-        try:
-            wait(f"http://127.0.0.1:{leader_port}/voila/static/voila.js", serve_log, procs[0])
-            wait(f"http://127.0.0.1:{bare_port}/voila/static/voila.js", bare_log, procs[1])
-            secret = load_secret(tmp / "secret")
-            pages = {"bare one-widget Voila page": (f"http://127.0.0.1:{bare_port}/",
-                                                    "h2:has-text('ready')"),
-                     "leader page (university, NV-FYS)": (
-                         f"http://127.0.0.1:{leader_port}/?t="
-                         f"{sign(secret, 'NV-FYS', '2021', time.time() + 3600)}",
-                         ".widget-html h2:has-text('Resultater for')")}
-            results: dict[str, list[float]] = {name: [] for name in pages}
-            drawn: list[float] = []
-            first: list[float] = []
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=chromium)
-                for _ in range(4):
-                    for name, (url, selector) in pages.items():
-                        time.sleep(6)  # the pool refills (a kernel starts and preloads)
-                        context = browser.new_context()  # a first visit: nothing cached
-                        page = context.new_page()
-                        t = time.perf_counter()
-                        page.goto(url, wait_until="commit")
-                        if name.startswith("leader"):  # the first view, before the scripts
-                            page.locator(".wb-first-view h2").wait_for(timeout=60_000)
-                            page.locator(".wb-first-view td").first.wait_for(timeout=60_000)
-                            first.append(time.perf_counter() - t)
-                        page.locator(selector).first.wait_for(timeout=60_000)
-                        results[name].append(time.perf_counter() - t)
-                        if name.startswith("leader"):
-                            page.locator("img.wb-figure").first.wait_for(timeout=60_000)
-                            drawn.append(time.perf_counter() - t)
-                        context.close()
-                browser.close()
-            bare_time = statistics.median(results["bare one-widget Voila page"][1:])
-            leader_time = statistics.median(results["leader page (university, NV-FYS)"][1:])
-            report("leader page: first view with the unit's numbers (HTML, median of 3)",
-                   statistics.median(first[1:]), "s", bare_time, "bare one-widget Voila page",
-                   "< 2 s")
-            report("leader page: first widgets, preheated (median of 3)", leader_time, "s",
-                   bare_time, "bare one-widget Voila page", "< 2 s")
-            report("leader page: results figure drawn (median of 3)",
-                   statistics.median(drawn[1:]), "s")
-            leader_voila = next(c for c in _children(procs[0].pid)
-                                if b"leader.ipynb" in Path(f"/proc/{c}/cmdline").read_bytes())
-            sizes = [rss_mb(k) for k in kernels_of(leader_voila)]
-            report(f"leader-page kernel RSS (max of {len(sizes)})", max(sizes), "MB",
-                   target="< 400 MB")
-            bare_sizes = [rss_mb(k) for k in kernels_of(procs[1].pid)]
-            report("bare one-widget kernel RSS (max)", max(bare_sizes), "MB")
-        finally:
-            for proc in procs:
-                proc.terminate()
-            for proc in procs:
-                proc.wait(timeout=30)
-
-
-def _children(pid: int) -> list[int]:
-    return [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
-            for c in (task / "children").read_text().split()]
+    figures = leaders.run(leaders=30, browser=5)
+    report("apps: 30 leaders at once, first views shown", figures["first_view_shown"], "of 30",
+           target="30")
+    report("apps: time to first view, p95", figures["first_view_p95_s"], "s", target="<= 3 s")
+    report("apps: failed requests", figures["failed_requests"], "", target="0")
+    drawn = figures["kernel_memory_drawn_mb"]
+    for kind in ("uss", "pss", "rss"):
+        report(f"apps: leader kernel once drawn, {kind.upper()} (largest)", drawn[f"{kind}_max"],
+               "MB", target="<= 150 MB" if kind == "uss" else "")
 
 
 def measure(argv: list[str], repeat: int = 3) -> dict[str, float]:

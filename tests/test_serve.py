@@ -46,6 +46,9 @@ def test_voila_commands(tmp_path):
     assert f"--WorkbenchVoila.handouts_dir={tmp_path / 'h'}" in analyst
     assert not any("handouts_dir" in part for part in leader)
     assert "--preheat_kernel=True" in leader and "--pool_size=3" in leader
+    # leader kernels forked from one process that has read the release (workbench.apps._fork)
+    assert "--KernelProvisionerFactory.default_provisioner_name=workbench-fork" in leader
+    assert not any("Provisioner" in part for part in analyst)
     assert str(tmp_path / "nb" / "leader.ipynb") in leader
     for command in (analyst, leader):
         assert "--strip_sources=True" in command and "--show_tracebacks=False" in command

@@ -24,14 +24,25 @@ from typing import Any
 
 from workbench.i18n import check_lang, number
 
-__all__ = ["THRESHOLD", "FINDINGS", "finding_word", "finding_legend", "detectable_sentence",
-           "threshold_sentence", "median_detectable", "unit_detectable", "comparison_reading"]
+__all__ = ["THRESHOLD", "FINDINGS", "CODE_WORDS", "finding_word", "finding_legend",
+           "detectable_sentence", "threshold_sentence", "median_detectable", "unit_detectable",
+           "comparison_reading"]
 
 #: The smallest difference (in points on the scale) that counts as real (DESIGN.md).
 THRESHOLD = 0.2
 
 #: The finding codes of a comparison, in the order a legend lists them.
 FINDINGS = ("higher", "lower", "small", "similar", "unclear")
+
+#: The workshop store's codes (:data:`workbench.workshop.STATUSES`, ``IMPACTS``,
+#: ``FEASIBILITIES``) in words (bokmål, English), as the pages and handouts show them; the
+#: bokmål words are among those ``workbench workshop import`` reads back.
+CODE_WORDS = {
+    "planned": ("planlagt", "planned"), "started": ("startet", "started"),
+    "done": ("ferdig", "done"), "dropped": ("droppet", "dropped"),
+    "large": ("stor", "large"), "small": ("liten", "small"),
+    "easy": ("lett", "easy"), "hard": ("vanskelig", "hard"),
+}
 
 _WORDS = {
     "higher": ("Høyere", "Higher"),

@@ -42,6 +42,18 @@ def app_source(default: str | Path = "../data_samples/university") -> str:
     return os.environ.get(RELEASE_ENV) or os.environ.get(DATASET_ENV) or str(default)
 
 
+#: A release read before the kernels were forked (:func:`keep`): its folder and the release.
+_KEPT: tuple[Path, object] | None = None
+
+
+def keep(release) -> None:
+    """From now on, :func:`load_release` of ``release``'s folder gives ``release`` itself
+    (what the leader kernels' zygote has read before forking them, see
+    :mod:`workbench.apps._fork`)."""
+    global _KEPT
+    _KEPT = (Path(release.path).resolve(), release)
+
+
 def load_release(source):
     """The release behind an app: a :class:`Release` as it is, a release folder (its tables
     read as they are first used), or a dataset folder's release (built, or reused when
@@ -50,6 +62,8 @@ def load_release(source):
 
     if isinstance(source, Release):
         return source
+    if _KEPT is not None and Path(source).resolve() == _KEPT[0]:
+        return _KEPT[1]
     if is_release(source):
         return read_release(source, lazy=True)
     release = open_release(source)

@@ -55,7 +55,8 @@ __all__ = ["AGAINST", "LINK_ENV", "LEADER_TABLES", "FIRST_VIEW", "LeaderState", 
            "refusal_html", "header_html", "results_html", "results_table_html",
            "figure_section", "LEADER_CSS",
            "first_view_html", "comparison_section", "reading_html", "steps_html", "guide_html",
-           "handout_files", "request_token", "LeaderApp", "leader_page", "prepare"]
+           "handout_files", "request_token", "LeaderApp", "leader_page", "prepare",
+           "preload"]
 
 #: The comparisons a leader may choose.
 AGAINST = ("parent", "benchmark", "previous")
@@ -683,6 +684,36 @@ def prepare(source):
 
     trim_memory()
     return release
+
+
+def preload(folder) -> None:
+    """What every leader kernel needs, done once before the kernels are forked from this
+    process (:mod:`workbench.apps._fork`): the release of ``folder`` read and cut
+    (:func:`prepare`, then kept for :func:`workbench.apps._common.load_release`), and the
+    modules a page imports when it is drawn (IPython's kernel, the figure, the workshop
+    section and its store)."""
+    import ipykernel.debugger  # noqa: F401  (debugpy: every kernel imports it as it starts)
+    import ipykernel.kernelapp  # noqa: F401
+    import ipykernel.zmqshell  # noqa: F401
+    import IPython.core.debugger  # noqa: F401
+    import IPython.core.history  # noqa: F401
+    import psutil  # noqa: F401
+    import sqlalchemy.dialects.sqlite  # noqa: F401
+
+    import workbench.apps.workshop_section  # noqa: F401
+    import workbench.workshop  # noqa: F401
+    from workbench.apps import _common
+
+    release = prepare(folder)
+    _common.keep(release)
+    wave = release.waves[-1]
+    root = release.hierarchy(wave).root
+    state = LeaderState(grant=Grant(unit=root, wave=wave, expires=0), allowed=(root,),
+                        unit=root, lang=release.config.language)
+    figure_section(state, release)  # matplotlib, its fonts and the figure's code
+    for against in AGAINST:
+        comparison_section(replace(state, against=against), release)
+    trim_memory()
 
 
 def _known(release):

@@ -14,8 +14,10 @@ so none can load a respondent row.
   ``/workbench/handouts/``, behind the same token (:mod:`workbench.apps._voila`).
 - The **leader server** (``--leader-port``, default the port + 1) serves ``leader.ipynb``
   only, without a token: the signed link is the key (``workbench links --base-url`` with
-  this server's address). Its kernels are preheated (``--pool-size`` of them read the release
-  before anyone asks); the page reads the query string after ``wait_for_request()``.
+  this server's address). Its kernels are preheated (``--pool-size`` of them have read the
+  release before anyone asks) and forked from one process that read it once
+  (:mod:`workbench.apps._fork`); the page reads the query string after
+  ``wait_for_request()``.
 
 Both listen on 127.0.0.1 unless ``--host`` says otherwise, strip the notebooks' sources, hide
 tracebacks and cull kernels idle for 15 minutes. The servers' environment carries the release
@@ -60,6 +62,9 @@ IOPUB_TIMEOUT = 60
 #: Seconds before the leader server starts a new kernel for one that was used: when many
 #: leaders come at once, their pages go out first, then the pool fills again.
 FILL_DELAY = 5
+#: The leader kernels' provisioner: forked from one process that has read the release
+#: (:mod:`workbench.apps._fork`).
+PROVISIONER = "workbench-fork"
 #: The Voila template (``share/voila/templates/workbench``): lab without CDN links.
 TEMPLATE = "workbench"
 SHARE = Path(__file__).resolve().parent / "share"
@@ -90,6 +95,16 @@ def _common(host: str) -> list[str]:
             "--MappingKernelManager.cull_interval=60"]
 
 
+def _provisioner() -> list[str]:
+    """The leader server's option naming :data:`PROVISIONER`, when it is installed (an
+    installation registers it; without it kernels start one by one, as Jupyter's own)."""
+    from importlib.metadata import entry_points
+
+    if not entry_points(group="jupyter_client.kernel_provisioners", name=PROVISIONER):
+        return []
+    return [f"--KernelProvisionerFactory.default_provisioner_name={PROVISIONER}"]
+
+
 def voila_commands(notebooks: Path, port: int, leader_port: int, host: str, pool_size: int,
                    analyst_config: Path, leader_config: Path,
                    handouts: Path | None = None) -> tuple[list[str], list[str]]:
@@ -102,6 +117,7 @@ def voila_commands(notebooks: Path, port: int, leader_port: int, host: str, pool
         analyst.append(f"--WorkbenchVoila.handouts_dir={handouts}")
     leader = [*voila, str(notebooks / "leader.ipynb"), f"--port={leader_port}", *_common(host),
               "--preheat_kernel=True", f"--pool_size={pool_size}",
+              *_provisioner(),
               f"--VoilaKernelManager.fill_delay={FILL_DELAY}",
               "--Voila.config_file_paths", str(leader_config)]
     return analyst, leader

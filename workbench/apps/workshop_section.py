@@ -37,6 +37,7 @@ from typing import Any, Callable
 
 from workbench.apps._common import heading, html_table, note, workshop_store
 from workbench.i18n import DASH, LANGS, number, text
+from workbench.words import CODE_WORDS
 
 __all__ = ["TEXTS", "store_for", "matrix_html", "WorkshopSection"]
 
@@ -150,12 +151,10 @@ TEXTS = {
     "by_analyst": ("analytikeren", "the analyst"),
 }
 
-#: The store's codes in words.
+#: The store's codes in words (:data:`workbench.words.CODE_WORDS`) and the priority
+#: matrix's quadrants as the section heads them.
 WORDS = {
-    "planned": ("planlagt", "planned"), "started": ("startet", "started"),
-    "done": ("ferdig", "done"), "dropped": ("droppet", "dropped"),
-    "large": ("stor", "large"), "small": ("liten", "small"),
-    "easy": ("lett", "easy"), "hard": ("vanskelig", "hard"),
+    **CODE_WORDS,
     "quick_win": ("Raske gevinster", "Quick wins"), "consider": ("Vurder", "Consider"),
     "drop": ("Dropp", "Drop"),
 }

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import TYPE_CHECKING
 
+from workbench.words import CODE_WORDS
 from workbench.workshop import FEASIBILITIES, IMPACTS, STATUSES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,14 +25,10 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["recorded", "workshop_context", "code_words", "STATUS_WORDS", "IMPACT_WORDS",
            "FEASIBILITY_WORDS", "QUADRANT_TEXT", "PLAN_ROWS", "PARKING_ROWS"]
 
-#: Status, impact and feasibility words per language; bokmål words are the aliases the
-#: import understands (``_ALIASES`` in :mod:`workbench.workshop`), English ones the codes.
-STATUS_WORDS = {"nb": {"planned": "planlagt", "started": "startet", "done": "ferdig",
-                       "dropped": "droppet"},
-                "en": {s: s for s in STATUSES}}
-IMPACT_WORDS = {"nb": {"large": "stor", "small": "liten"}, "en": {s: s for s in IMPACTS}}
-FEASIBILITY_WORDS = {"nb": {"easy": "lett", "hard": "vanskelig"},
-                     "en": {s: s for s in FEASIBILITIES}}
+#: Status, impact and feasibility words per language (:data:`workbench.words.CODE_WORDS`).
+STATUS_WORDS, IMPACT_WORDS, FEASIBILITY_WORDS = (
+    {lang: {code: CODE_WORDS[code][i] for code in codes} for i, lang in enumerate(("nb", "en"))}
+    for codes in (STATUSES, IMPACTS, FEASIBILITIES))
 #: The texts.yaml key of each priority-matrix quadrant (:data:`workbench.workshop.QUADRANTS`).
 QUADRANT_TEXT = {"quick_win": "quick_wins", "consider": "consider", "drop": "drop"}
 #: The matrix cell of each (impact, feasibility), as the worksheet draws it.
