@@ -250,6 +250,13 @@ def _size(release, unit: str, wave: str, lang: str) -> str:
 
 
 def header_html(state: LeaderState, release) -> str:
+    """The unit's name, the survey and wave, and how many answered (kept by the release:
+    the first view and the widgets show the same)."""
+    key = ("leader-header", state.unit, state.grant.wave, state.lang)
+    return release.memo(key, lambda: _header_html(state, release))
+
+
+def _header_html(state: LeaderState, release) -> str:
     lang, wave = state.lang, state.grant.wave
     name = release.hierarchy(wave).name(state.unit, lang)
     return (f"<h2>{escape(_t('title', lang, unit=name))}</h2><p class='wb-sub'>"
@@ -288,7 +295,13 @@ def results_html(state: LeaderState, release) -> str:
 
 
 def results_table_html(state: LeaderState, release) -> str:
-    """The unit's published factor means, top-box shares and answers as a table."""
+    """The unit's published factor means, top-box shares and answers as a table (kept by
+    the release: the first view and the widgets show the same)."""
+    key = ("leader-results", state.unit, state.grant.wave, state.lang)
+    return release.memo(key, lambda: _results_table_html(state, release))
+
+
+def _results_table_html(state: LeaderState, release) -> str:
     lang, min_n = state.lang, release.policy.min_n
     rows = _rows(release, state.unit, state.grant.wave, lang)
     body = []
