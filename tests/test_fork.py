@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -77,8 +78,10 @@ def test_leader_kernels_are_forked_from_one_zygote(university_release, monkeypat
     # the zygote reads the release of the server's own environment (workbench serve's)
     monkeypatch.setenv("WORKBENCH_RELEASE", str(university_release.path))
     started = time.monotonic()
-    zygote, pids, processes, answers = asyncio.run(
-        _kernels(Path(university_release.path), 2))
+    # a loop of its own, in a thread: the browser tests' Playwright may run one in this one
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        zygote, pids, processes, answers = pool.submit(
+            asyncio.run, _kernels(Path(university_release.path), 2)).result()
     assert len(answers) == 2
     for i, (pid, parent, session, mark, kept, _random) in enumerate(answers):
         assert int(pid) == pids[i] and int(parent) == zygote  # forked by the zygote

@@ -171,15 +171,6 @@ class ForkProvisioner(LocalProvisioner):
 # the zygote process
 
 
-def _die_with_parent() -> None:
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 def _become_kernel(request: dict, channel: socket.socket) -> None:  # pragma: no cover - child
     """In the forked child: become the kernel of ``request`` and never return."""
     code = 1
@@ -225,6 +216,8 @@ def _become_kernel(request: dict, channel: socket.socket) -> None:  # pragma: no
 
 def main(argv: list[str] | None = None) -> int:  # pragma: no cover - runs as the zygote
     import gc
+
+    from workbench.apps.serving import _die_with_parent
 
     argv = sys.argv[1:] if argv is None else argv
     channel = socket.socket(fileno=int(argv[0]))

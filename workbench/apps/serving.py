@@ -195,7 +195,8 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """Linux: the server gets SIGTERM when ``workbench serve`` dies, even by SIGKILL."""
+    """Linux: this process gets SIGTERM when its parent dies, even by SIGKILL (a server when
+    ``workbench serve`` dies, the leader kernels' zygote when its server does)."""
     try:
         import ctypes
 
