@@ -147,23 +147,13 @@ class Server:
     def kernels(self) -> list:
         """The leader server's kernel processes (psutil): started as ipykernels, or forked
         from the zygote (:mod:`workbench.apps._fork`, whose children they are)."""
-        servers = [c for c in self._children(self.process.pid)
-                   if f"--port={self.leader_port}" in _command(c)]
-        return [k for s in servers for k in s.children(recursive=True)
-                if "ipykernel" in _command(k) or k not in self.zygotes()
-                and ZYGOTE in _command(k)]
+        started = [k for k in self.voila().children(recursive=True)
+                   if "ipykernel" in _command(k)]
+        return started + [k for z in self.zygotes() for k in z.children()]
 
     def zygotes(self) -> list:
         """The leader server's zygote (none when its kernels are started one by one)."""
-        servers = [c for c in self._children(self.process.pid)
-                   if f"--port={self.leader_port}" in _command(c)]
-        return [z for s in servers for z in s.children() if ZYGOTE in _command(z)]
-
-    @staticmethod
-    def _children(pid: int) -> list:
-        import psutil
-
-        return psutil.Process(pid).children()
+        return [z for z in self.voila().children() if ZYGOTE in _command(z)]
 
     def stop(self) -> None:
         self.process.terminate()
