@@ -193,8 +193,13 @@ class Hierarchy:
 
     def name(self, unit_id: str, lang: str = "nb") -> str:
         """The unit's display name in ``lang``."""
-        column = "name_en" if lang == "en" else "name"
-        return str(self.units[column].iloc[self._position[unit_id]])
+        return self._names["name_en" if lang == "en" else "name"][unit_id]
+
+    @cached_property
+    def _names(self) -> dict[str, dict[str, str]]:
+        ids = self.units["unit_id"]
+        return {column: dict(zip(ids, self.units[column].astype(str)))
+                for column in ("name", "name_en")}
 
     def subtree_matrix(self, unit_ids: Iterable[str] | None = None) -> np.ndarray:
         """Boolean matrix M[i, j]: unit j lies in the subtree of unit i (in ``ids`` order).

@@ -53,9 +53,9 @@ def check_wave(source, wave: str | int | None) -> tuple[str, ...]:
 
 def check_unit(source, unit: str, wave: str) -> None:
     """UsageError naming the closest unit ids when ``unit`` is not in ``wave``'s hierarchy."""
-    ids = source.hierarchy(wave).ids
-    if unit not in ids:
-        close = difflib.get_close_matches(unit, ids, n=3, cutoff=0.6)
+    hierarchy = source.hierarchy(wave)
+    if unit not in hierarchy:
+        close = difflib.get_close_matches(unit, hierarchy.ids, n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise UsageError(f"unit {unit!r} is not in the hierarchy of wave {wave}{hint}")
 

@@ -309,6 +309,11 @@ def category_distribution(release, unit: str, question: str,
     })
 
 
+def _count(value) -> int | None:
+    """A published count as an int (None where hidden), as ``round().astype("Int64")``."""
+    return None if pd.isna(value) else int(round(float(value)))
+
+
 def appraisal(release, unit: str, wave: str | int | None = None,
               lang: str = "nb") -> pd.DataFrame:
     """Share who had an appraisal interview and its mean usefulness, over the waves.
@@ -330,14 +335,24 @@ def appraisal(release, unit: str, wave: str | int | None = None,
     for label in waves:
         if unit not in release.hierarchy(label):
             continue
-        had = category_distribution(release, unit, "appraisal", label, lang)
-        yes = had[had["code"] == 1].iloc[0]
-        useful = category_distribution(release, unit, "appraisal_useful", label, lang)
-        first = useful.iloc[0]
-        out.append({"wave": label, "had_share": yes["share"], "had_n": yes["n"],
-                    "useful_mean": first["mean"], "useful_n": first["n"],
-                    "suppressed": bool(yes["suppressed"]),
-                    "reason": yes["reason"] or (first["reason"] if first["suppressed"] else "")})
+        # the release's rows as category_distribution reads them, without a frame per question
+        rows = release.cut("extras", unit, label)
+        fields = ["key", "code", "share", "n", "mean", "suppressed", "reason"]
+        rows = [dict(zip(fields, values)) for values in
+                rows.loc[rows["key"].isin(["appraisal", "appraisal_useful"]), fields
+                         ].itertuples(index=False)] if len(rows) else []
+        had = [r for r in rows if r["key"] == "appraisal"]
+        useful = [r for r in rows if r["key"] == "appraisal_useful"]
+        if not had or not useful:
+            missing = "appraisal" if not had else "appraisal_useful"
+            raise UsageError(f"the answers have no column {missing!r}")
+        yes = next(r for r in had if int(r["code"]) == 1)
+        first = useful[0]
+        out.append({"wave": label, "had_share": float(yes["share"]),
+                    "had_n": _count(yes["n"]), "useful_mean": float(first["mean"]),
+                    "useful_n": _count(first["n"]), "suppressed": bool(yes["suppressed"]),
+                    "reason": str(yes["reason"]) or (str(first["reason"])
+                                                     if first["suppressed"] else "")})
     frame = pd.DataFrame(out, columns=columns)
     for column in ("had_n", "useful_n"):
         frame[column] = frame[column].astype("Int64")
