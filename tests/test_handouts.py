@@ -540,6 +540,41 @@ def test_pdf_pages_as_png_for_looking(handout):
         assert len(pngs) >= 10 and all(p.stat().st_size > 2000 for p in pngs)
 
 
+@pytest.mark.parametrize("name, unit, wave, lang", [CASES[0], CASES[2]])
+def test_pdf_with_the_lighter_user_agent_sheet_is_the_same_pdf(handout, name, unit, wave,
+                                                                lang):
+    """The unit's pages are laid out with WeasyPrint's user-agent sheet without its footnote
+    and note rules: the PDF is the same, byte for byte, as with WeasyPrint's own sheet."""
+    pytest.importorskip("weasyprint")
+    from weasyprint import HTML
+
+    from workbench.handouts import _pdf
+
+    own, _, _ = _pdf._parts(handout(name, unit, wave, lang).as_html())
+    page, styles = _pdf._split_styles(own + "</main></body></html>")
+    sheets = [_pdf._sheet(text) for text in styles if text.strip()]
+    lighter, standard = (kind(string=page).render(font_config=_pdf._fonts(), stylesheets=sheets)
+                         for kind in (_pdf._Page, HTML))
+    assert len(lighter.pages) == len(standard.pages) >= 5
+    dated = re.compile(rb"/(?:CreationDate|ModDate) \([^)]*\)")
+    assert dated.sub(b"", lighter.write_pdf()) == dated.sub(b"", standard.write_pdf())
+
+
+def test_pdf_with_footnotes_keeps_weasyprints_own_sheet():
+    """A template that makes footnotes or notes gets WeasyPrint's whole user-agent sheet."""
+    pytest.importorskip("weasyprint")
+    from weasyprint import HTML
+
+    from workbench.handouts import _pdf
+
+    page = ('<html><head><style>.fn { float: footnote }</style></head><body>'
+            '<p>Text<span class="fn">more text</span></p></body></html>')
+    assert _pdf._page_kind(page) is HTML
+    assert _pdf._page_kind(page.replace("float: footnote", "position: note(x)")) is HTML
+    assert _pdf._page_kind(page.replace("float: footnote", "color: red")) is _pdf._Page
+    assert _pdf.html_to_pdf(page).startswith(b"%PDF")
+
+
 def test_pdf_fetches_nothing_from_a_network():
     pytest.importorskip("weasyprint")
     from workbench.handouts._pdf import OfflineFetcher, html_to_pdf

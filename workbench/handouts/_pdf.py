@@ -96,6 +96,12 @@ class _Page(HTML):
         return [_ua_sheet(), *super()._ua_stylesheets(forms)[1:]]
 
 
+def _page_kind(html: str) -> type[HTML]:
+    """:class:`_Page`, or WeasyPrint's :class:`HTML` for a page that may make footnotes
+    (``float: footnote``) or notes (``position: note()``), as a consultant's template may."""
+    return HTML if "footnote" in html or "note(" in html else _Page
+
+
 def _split_styles(html: str) -> tuple[str, tuple[str, ...]]:
     """The page without its ``<style>`` elements in the head, and their texts in order."""
     head, sep, body = html.partition("<body")
@@ -106,10 +112,7 @@ def _split_styles(html: str) -> tuple[str, tuple[str, ...]]:
 def _render(html: str, fetcher: OfflineFetcher):
     page, styles = _split_styles(html)
     sheets = [_sheet(text) for text in styles if text.strip()]
-    # a consultant's template may make footnotes (float: footnote) or notes (position:
-    # note()): then WeasyPrint's own sheet
-    kind = HTML if "footnote" in html or "note(" in html else _Page
-    return kind(string=page, base_url=None, url_fetcher=fetcher).render(
+    return _page_kind(html)(string=page, base_url=None, url_fetcher=fetcher).render(
         font_config=_fonts(), stylesheets=sheets, cache=_IMAGES)
 
 
