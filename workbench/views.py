@@ -314,6 +314,11 @@ def _count(value) -> int | None:
     return None if pd.isna(value) else int(round(float(value)))
 
 
+def _number(value) -> float:
+    """A published share or mean as a float (NaN where hidden)."""
+    return float("nan") if pd.isna(value) else float(value)
+
+
 def appraisal(release, unit: str, wave: str | int | None = None,
               lang: str = "nb") -> pd.DataFrame:
     """Share who had an appraisal interview and its mean usefulness, over the waves.
@@ -348,8 +353,8 @@ def appraisal(release, unit: str, wave: str | int | None = None,
             raise UsageError(f"the answers have no column {missing!r}")
         yes = next(r for r in had if int(r["code"]) == 1)
         first = useful[0]
-        out.append({"wave": label, "had_share": float(yes["share"]),
-                    "had_n": _count(yes["n"]), "useful_mean": float(first["mean"]),
+        out.append({"wave": label, "had_share": _number(yes["share"]),
+                    "had_n": _count(yes["n"]), "useful_mean": _number(first["mean"]),
                     "useful_n": _count(first["n"]), "suppressed": bool(yes["suppressed"]),
                     "reason": str(yes["reason"]) or (str(first["reason"])
                                                      if first["suppressed"] else "")})
