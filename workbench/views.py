@@ -281,6 +281,15 @@ def _question(release, question: str):
                      f"known: {known}")
 
 
+def _extra_rows(release, unit: str, question: str, wave: str) -> pd.DataFrame:
+    """The release's rows of an extra question for a unit in a wave (UsageError: none)."""
+    part = release.cut("extras", unit, wave)
+    part = part.loc[part["key"] == question] if len(part) else part
+    if not len(part):
+        raise UsageError(f"the answers have no column {question!r}")
+    return part
+
+
 def category_distribution(release, unit: str, question: str,
                           wave: str | int | None = None, lang: str = "nb") -> pd.DataFrame:
     """Shares of the answers to an extra question (e.g. working hours) in a unit's subtree.
@@ -294,10 +303,7 @@ def category_distribution(release, unit: str, question: str,
     label = _wave(release, wave)
     check_unit(release, unit, label)
     q = _question(release, question)
-    part = release.cut("extras", unit, label)
-    part = part.loc[part["key"] == question] if len(part) else part
-    if not len(part):
-        raise UsageError(f"the answers have no column {question!r}")
+    part = _extra_rows(release, unit, question, label)
     return pd.DataFrame({
         "code": part["code"].astype("int64").to_numpy(),
         "label": [q.codes[int(c)](lang) for c in part["code"]],
@@ -340,19 +346,10 @@ def appraisal(release, unit: str, wave: str | int | None = None,
     for label in waves:
         if unit not in release.hierarchy(label):
             continue
-        # the release's rows as category_distribution reads them, without a frame per question
-        rows = release.cut("extras", unit, label)
-        fields = ["key", "code", "share", "n", "mean", "suppressed", "reason"]
-        rows = [dict(zip(fields, values)) for values in
-                rows.loc[rows["key"].isin(["appraisal", "appraisal_useful"]), fields
-                         ].itertuples(index=False)] if len(rows) else []
-        had = [r for r in rows if r["key"] == "appraisal"]
-        useful = [r for r in rows if r["key"] == "appraisal_useful"]
-        if not had or not useful:
-            missing = "appraisal" if not had else "appraisal_useful"
-            raise UsageError(f"the answers have no column {missing!r}")
-        yes = next(r for r in had if int(r["code"]) == 1)
-        first = useful[0]
+        # the release's rows themselves: no frame per question through category_distribution
+        had = _extra_rows(release, unit, "appraisal", label)
+        yes = had.loc[had["code"] == 1].iloc[0]
+        first = _extra_rows(release, unit, "appraisal_useful", label).iloc[0]
         out.append({"wave": label, "had_share": _number(yes["share"]),
                     "had_n": _count(yes["n"]), "useful_mean": _number(first["mean"]),
                     "useful_n": _count(first["n"]), "suppressed": bool(yes["suppressed"]),
