@@ -640,7 +640,7 @@ def test_a_copied_template_folder_overrides_one_block_and_the_branding(handout, 
     assert "Ring Konsulent AS." in text and "Våre egne tips" in text
     assert "Ikke start med det negative" not in text  # the default tips were replaced
     assert "#554477" in html and "Laget av Konsulent AS" in html
-    assert "<img" not in html  # no logo
+    assert 'class="logo"' not in html  # no logo
     assert [s[0] for s in sections][-1] == "tips" and len(sections) > 15
     assert not [m for m in MARKERS if m in html]
 
