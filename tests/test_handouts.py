@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import ARTIFACTS, ROOT, SAMPLES
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from workbench.compare import adjust_pvalues
 from workbench.handouts import Handout, HandoutRefused, Template, handout_units, write_atomic
@@ -541,10 +543,11 @@ def test_pdf_pages_as_png_for_looking(handout):
 
 
 @pytest.mark.parametrize("name, unit, wave, lang", [CASES[0], CASES[2]])
-def test_pdf_with_the_lighter_user_agent_sheet_is_the_same_pdf(handout, name, unit, wave,
-                                                                lang):
-    """The unit's pages are laid out with WeasyPrint's user-agent sheet without its footnote
-    and note rules: the PDF is the same, byte for byte, as with WeasyPrint's own sheet."""
+def test_pdf_parsed_by_lxml_with_the_lighter_sheet_is_the_same_pdf(handout, name, unit, wave,
+                                                                   lang):
+    """The unit's pages are parsed by lxml and laid out with WeasyPrint's user-agent sheet
+    without its footnote and note rules: the PDF is the same, byte for byte, as WeasyPrint's
+    own parsing and sheet make."""
     pytest.importorskip("weasyprint")
     from weasyprint import HTML
 
@@ -553,25 +556,133 @@ def test_pdf_with_the_lighter_user_agent_sheet_is_the_same_pdf(handout, name, un
     own, _, _ = _pdf._parts(handout(name, unit, wave, lang).as_html())
     page, styles = _pdf._split_styles(own + "</main></body></html>")
     sheets = [_pdf._sheet(text) for text in styles if text.strip()]
-    lighter, standard = (kind(string=page).render(font_config=_pdf._fonts(), stylesheets=sheets)
-                         for kind in (_pdf._Page, HTML))
+    fast = _pdf._Page(page, styles=styles)
+    assert fast.parsed_by_lxml and fast.light
+    lighter, standard = (document.render(font_config=_pdf._fonts(), stylesheets=sheets)
+                         for document in (fast, HTML(string=page)))
     assert len(lighter.pages) == len(standard.pages) >= 5
     dated = re.compile(rb"/(?:CreationDate|ModDate) \([^)]*\)")
     assert dated.sub(b"", lighter.write_pdf()) == dated.sub(b"", standard.write_pdf())
 
 
-def test_pdf_with_footnotes_keeps_weasyprints_own_sheet():
-    """A template that makes footnotes or notes gets WeasyPrint's whole user-agent sheet."""
+def _same_tree(ours, theirs) -> None:
+    """Two xml.etree trees alike in tags, attributes, text and tails (comments included)."""
+    assert (ours.tag, ours.attrib, ours.text, ours.tail) == \
+        (theirs.tag, theirs.attrib, theirs.text, theirs.tail)
+    assert len(ours) == len(theirs), (ours.tag, [c.tag for c in ours], [c.tag for c in theirs])
+    for mine, other in zip(ours, theirs):
+        _same_tree(mine, other)
+
+
+def test_lxml_parses_handouts_into_the_tree_of_weasyprints_html5_parser(handout):
+    """Both parts of handouts in both languages: lxml's tree is the HTML5 parser's tree."""
     pytest.importorskip("weasyprint")
-    from weasyprint import HTML
+    import tinyhtml5
 
     from workbench.handouts import _pdf
 
-    page = ('<html><head><style>.fn { float: footnote }</style></head><body>'
+    for name, unit, wave, lang in (CASES[0], CASES[2], CASES[4]):
+        own, shared, head = _pdf._parts(handout(name, unit, wave, lang).as_html())
+        # as html_to_pdf lays them out, and with whitespace after </body> and </html>
+        for text in (own + "</main></body></html>", own + "</main></body>\n</html>\n ",
+                     f"{head}<body><main>{shared}"):
+            page, _ = _pdf._split_styles(text)
+            tree = _pdf._tree(page)
+            assert tree is not None
+            _same_tree(tree, tinyhtml5.parse(page, namespace_html_elements=False))
+
+
+def test_lxml_tree_of_a_tricky_plain_page_is_the_html5_parsers():
+    pytest.importorskip("weasyprint")
+    import tinyhtml5
+
+    from workbench.handouts import _pdf
+
+    page = ('<!DOCTYPE html>\n<html lang="nb">\n <head><meta charset="utf-8"><title>T &amp; '
+            'U</title></head>\n<body class="a">\n<!-- a comment -->\n<h1>Ære &lt;og&gt; '
+            '&quot;vern&quot; &#x2013; 3&nbsp;%</h1>\n<table><caption>c</caption>'
+            '<tr><th>a</th><td>1</td></tr>\n<tr><td>2</td></tr><tbody><tr><td>3</td></tr>'
+            '</tbody><tr><td>4</td></tr></table>\n<p>one<br>two <img src="data:," alt="">'
+            '</p><ul><li>x</li></ul></body>\n</html>\n \n')
+    tree = _pdf._tree(page)
+    assert tree is not None
+    _same_tree(tree, tinyhtml5.parse(page, namespace_html_elements=False))
+
+
+_TEXT = st.sampled_from(["", " ", "\n  ", "a", "Ø &amp; å", "&lt;b&gt;", "1&nbsp;%", "x\ty",
+                         "<!-- c -->", "<br>", '<img src="data:," alt="">'])
+_TAGS = st.sampled_from(["p", "div", "span", "b", "em", "section", "h2", "ul", "li",
+                         "table", "tbody", "tr", "td", "th", "caption", "a"])
+
+
+def _fragment(depth: int = 3):
+    """Random markup, well formed or not (HTML5 and libxml2 then differ)."""
+    leaf = _TEXT
+    if depth == 0:
+        return leaf
+    element = st.builds(lambda tag, cls, inner, close: f'<{tag}{cls}>{inner}'
+                        + (f"</{tag}>" if close else ""),
+                        _TAGS, st.sampled_from(["", ' class="num"', " id='x'"]),
+                        st.lists(_fragment(depth - 1), max_size=3).map("".join),
+                        st.sampled_from([True, True, True, False]))
+    return st.one_of(leaf, element)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=st.lists(_fragment(), max_size=4).map("".join),
+       after=st.sampled_from(["", "\n", "</body>\n", "</body></html>\n "]))
+def test_lxml_tree_is_the_html5_parsers_or_lxml_steps_aside(body, after):
+    """Whatever the markup: the lxml tree equals tinyhtml5's, or the page is not plain."""
+    pytest.importorskip("weasyprint")
+    import tinyhtml5
+
+    from workbench.handouts import _pdf
+
+    page = f"<!DOCTYPE html><html><head><title>t</title></head><body>{body}{after}"
+    if not page.rstrip().endswith("</html>"):
+        page += "</html>"
+    tree = _pdf._tree(page)
+    if tree is not None:
+        _same_tree(tree, tinyhtml5.parse(page, namespace_html_elements=False))
+
+
+@pytest.mark.parametrize("page", [
+    "<html><body><p>no doctype</p></body></html>",
+    "<!DOCTYPE html><html><body><svg><rect/></svg></body></html>",
+    "<!DOCTYPE html><html><body><math><mi>x</mi></math></body></html>",
+    "<!DOCTYPE html><html><body><template><p>t</p></template></body></html>",
+    '<!DOCTYPE html><html><head><base href="https://example.invalid/"></head><body></body>'
+    "</html>",
+    "<!DOCTYPE html><html><body><p><b>misnested</p></b></body></html>",
+    "<!DOCTYPE html><html><body><table><tr><td>x</td></tr><p>astray</p></table></body>"
+    "</html>",
+    "<!DOCTYPE html><html><body><table><tr><td>x</td></tr>astray</table></body></html>",
+    "<!DOCTYPE html><html><body><table><tbody><tr><p>astray</p></tr></tbody></table></body>"
+    "</html>",
+    "<!-- before --><!DOCTYPE html><html><body></body></html>",
+    "<!DOCTYPE html><html><body></body></html><p>after</p>",
+])
+def test_a_page_that_is_not_plain_is_parsed_by_weasyprint(page):
+    pytest.importorskip("weasyprint")
+    from workbench.handouts import _pdf
+
+    document = _pdf._Page(page)
+    assert not document.parsed_by_lxml
+    assert document.render(font_config=_pdf._fonts()).write_pdf().startswith(b"%PDF")
+
+
+def test_pdf_with_footnotes_keeps_weasyprints_own_sheet():
+    """A template that makes footnotes or notes gets WeasyPrint's whole user-agent sheet."""
+    pytest.importorskip("weasyprint")
+    from workbench.handouts import _pdf
+
+    page = ('<!DOCTYPE html><html><head><style>.fn { float: footnote }</style></head><body>'
             '<p>Text<span class="fn">more text</span></p></body></html>')
-    assert _pdf._page_kind(page) is HTML
-    assert _pdf._page_kind(page.replace("float: footnote", "position: note(x)")) is HTML
-    assert _pdf._page_kind(page.replace("float: footnote", "color: red")) is _pdf._Page
+    assert not _pdf._Page(page).light
+    assert not _pdf._Page(page.replace("float: footnote", "position: note(x)")).light
+    assert _pdf._Page(page.replace("float: footnote", "color: red")).light
+    # the styles taken out of the page count too
+    assert not _pdf._Page("<!DOCTYPE html><p>x</p>", styles=(".fn { float: footnote }",)).light
     assert _pdf.html_to_pdf(page).startswith(b"%PDF")
 
 
