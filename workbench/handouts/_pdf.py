@@ -117,11 +117,8 @@ _TABLE_PARTS = {
 
 
 #: Where a table's parts stand in a plain page: an HTML5 parser drops them anywhere else.
-_PART_OF = {
-    "caption": {"table"}, "colgroup": {"table"}, "thead": {"table"}, "tbody": {"table"},
-    "tfoot": {"table"}, "tr": {"table", "thead", "tbody", "tfoot"}, "td": {"tr"},
-    "th": {"tr"}, "col": {"colgroup"},
-}
+_PART_OF = {part: {whole for whole, parts in _TABLE_PARTS.items() if part in parts}
+            for part in set().union(*_TABLE_PARTS.values())}
 
 
 class _NotPlain(Exception):
