@@ -610,9 +610,11 @@ def test_lxml_tree_of_a_tricky_plain_page_is_the_html5_parsers():
 
 
 _TEXT = st.sampled_from(["", " ", "\n  ", "a", "Ø &amp; å", "&lt;b&gt;", "1&nbsp;%", "x\ty",
-                         "<!-- c -->", "<br>", '<img src="data:," alt="">'])
+                         "<!-- c -->", "<br>", "<br/>", '<img src="data:," alt="">', "<span/>",
+                         "<div />"])
 _TAGS = st.sampled_from(["p", "div", "span", "b", "em", "section", "h2", "ul", "li",
-                         "table", "tbody", "tr", "td", "th", "caption", "a"])
+                         "table", "tbody", "tr", "td", "th", "caption", "a", "pre", "dl",
+                         "dt", "colgroup", "col", "image", "listing"])
 
 
 def _fragment(depth: int = 3):
@@ -654,6 +656,10 @@ def test_lxml_tree_is_the_html5_parsers_or_lxml_steps_aside(body, after):
     '<!DOCTYPE html><html><head><base href="https://example.invalid/"></head><body></body>'
     "</html>",
     "<!DOCTYPE html><html><body><p><b>misnested</p></b></body></html>",
+    "<!DOCTYPE html><html><body><p>a<span/>b</p></body></html>",
+    "<!DOCTYPE html><html><body><pre>\nx</pre></body></html>",
+    "<!DOCTYPE html><html><body><p>a\x00b</p></body></html>",
+    "<!DOCTYPE html><html><body><p>a<![CDATA[b]]></p></body></html>",
     "<!DOCTYPE html><html><body><table><tr><td>x</td></tr><p>astray</p></table></body>"
     "</html>",
     "<!DOCTYPE html><html><body><table><tr><td>x</td></tr>astray</table></body></html>",

@@ -18,11 +18,11 @@ with a copy of that sheet without them and with ``::marker`` on list items only:
 pages.
 
 WeasyPrint parses HTML with tinyhtml5, in pure Python (7 % of a unit's PDF time). A plain
-page (``<!DOCTYPE html><html>`` to ``</html>``, every element closed by its own end tag and
-none an HTML5 parser closes early, no SVG, MathML, ``<template>``, ``<base>``, ``<script>``
-or ``<textarea>``, nothing libxml2 finds wrong) is parsed by lxml instead, 15 times faster,
-into the tree an HTML5 parser builds (a ``<head>`` always, the rows of a table in a
-``<tbody>``, the whitespace after ``</body>`` and ``</html>`` inside the body): the same pages.
+page (``<!DOCTYPE html><html>`` to ``</html>``, only elements both parsers read alike, each
+closed by its own end tag and none an HTML5 parser closes early, nothing libxml2 finds wrong)
+is parsed by lxml instead, 15 times faster, into the tree an HTML5 parser builds (a
+``<head>`` always, the rows of a table in a ``<tbody>``, the whitespace after ``</body>`` and
+``</html>`` inside the body): the same pages.
 Any other page is parsed by WeasyPrint.
 
 Imported only when a PDF is made (WeasyPrint and pango are slow to load).
@@ -101,9 +101,10 @@ def _ua_sheet() -> CSS:
     return CSS(string=text, counter_style=UA_COUNTER_STYLE)
 
 
-#: What an HTML5 parser reads differently from libxml2 (foreign content, templates), what
-#: changes the base URL, and the doctype that keeps an HTML5 parser out of quirks mode.
-_NOT_PLAIN = re.compile(r"<(?:svg|math|template|base|script|textarea)\b", re.I)
+#: What an HTML5 parser reads differently from libxml2 (a NUL, a processing instruction, a
+#: CDATA section or other ``<!`` than a comment after the doctype), and the doctype that keeps
+#: an HTML5 parser out of quirks mode.
+_NOT_PLAIN = re.compile(r"\x00|<[?!](?!--)")
 _DOCTYPE = re.compile(r"\s*<!DOCTYPE html>\s*<html[\s>]", re.I)
 _END = re.compile(r"</html\s*>(\s*)\Z", re.I)
 
@@ -154,6 +155,17 @@ def _element(source, parent: str | None = None) -> ElementTree.Element:
     return element
 
 
+#: The elements of a plain page: the ones both parsers read alike (no foreign content, raw
+#: text but ``<style>``, ``<template>``, ``<base>``, forms, or ``<pre>``, whose first newline
+#: an HTML5 parser drops); a page with any other is parsed by WeasyPrint.
+_PLAIN_TAGS = {
+    "html", "head", "body", "meta", "title", "style", "link", "main", "section", "article",
+    "header", "footer", "nav", "aside", "div", "span", "p", "a", "b", "i", "em", "strong",
+    "small", "sub", "sup", "s", "u", "q", "cite", "code", "abbr", "time", "mark", "br", "wbr",
+    "hr", "img", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd",
+    "table", "caption", "colgroup", "col", "thead", "tbody", "tfoot", "tr", "td", "th",
+    "figure", "figcaption", "blockquote",
+}
 #: Elements without an end tag.
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
          "track", "wbr"}
@@ -164,18 +176,23 @@ _CLOSES_P = {"address", "article", "aside", "blockquote", "center", "details", "
              "h1", "h2", "h3", "h4", "h5", "h6", "form", "table", "hr", "listing", "xmp"}
 #: Start tags on which an HTML5 parser closes an open element of the same kind.
 _CLOSES_SAME = {"a", "li", "dd", "dt", "option", "h1", "h2", "h3", "h4", "h5", "h6", "button"}
-_TAG = re.compile(r"<!--.*?-->|<(/?)([a-zA-Z][a-zA-Z0-9]*)(?:\s[^>]*)?>", re.S)
+_TAG = re.compile(r"<!--.*?-->|<(/?)([a-zA-Z][a-zA-Z0-9]*)(?:[\s/][^>]*)?>", re.S)
 
 
 def _balanced(html: str) -> bool:
-    """Whether every element of ``html`` is closed by its own end tag, in order, and none
-    is one an HTML5 parser closes early (a block in a ``<p>``, an ``<li>`` in an ``<li>``):
-    then the open elements are the same for an HTML5 parser and for libxml2 all along."""
+    """Whether every element of ``html`` is one of :data:`_PLAIN_TAGS`, closed by its own end
+    tag, in order (no ``<div/>``), and none is one an HTML5 parser closes early (a block in a
+    ``<p>``, an ``<li>`` in an ``<li>``): then the open elements are the same for an HTML5
+    parser and for libxml2 all along."""
     stack: list[str] = []
     for match in _TAG.finditer(html):
         close, tag = match.group(1), (match.group(2) or "").lower()
         if not tag:
             continue
+        if tag not in _PLAIN_TAGS:
+            return False
+        if tag not in _VOID and match.group(0).endswith("/>"):
+            return False  # "<div/>": an HTML5 parser opens it, libxml2 closes it
         if close:
             if not stack or stack.pop() != tag:
                 return False
@@ -189,8 +206,8 @@ def _balanced(html: str) -> bool:
 def _tree(html: str) -> ElementTree.Element | None:
     """The tree WeasyPrint's HTML5 parser makes of a plain page, parsed by lxml; None for
     a page that is not plain."""
-    end = _END.search(html)
-    if (not _DOCTYPE.match(html) or _NOT_PLAIN.search(html) or end is None
+    start, end = _DOCTYPE.match(html), _END.search(html)
+    if (start is None or end is None or _NOT_PLAIN.search(html, start.end())
             or not _balanced(html)):
         return None
     parser = lxml.html.HTMLParser()
