@@ -19,6 +19,11 @@ at once, and tries what DESIGN.md forbids:
   factor sum - (item sums)/k is the weighted total of the persons who skipped items; where
   the items' n say that exactly one person skipped exactly one item, that person's score
   follows.
+* **Score lists** (:func:`_score_lists`): a small cell's histogram of scores beside its n,
+  mean and sd gives its scores one by one, a skipper's on another grid: it must not stand
+  where the answers' distribution is hidden.
+* **ICC** (:func:`_icc_beyond_cells`): the organisation's ICC(1)/ICC(2) must follow from the
+  published cells; computed over hidden units, it splits a hidden group's sum between them.
 * **Exactly** (:func:`exact_leak`, for small datasets): every published sum and count of one
   key, from the factor, item and group tables together, as linear equations over the cells
   (own unit x background values); a linear programme finds the cells the counts force empty,
@@ -172,6 +177,8 @@ def attack(release, persons: dict[str, pd.DataFrame] | None = None) -> list[tupl
         leaks += _mean_of_means(release, t, wave, who)
         leaks += _hidden_numbers(release, wave)
         leaks += _derived(release, t, wave, min_n)
+        leaks += _score_lists(release, wave)
+        leaks += _icc_beyond_cells(release, t, wave)
     return leaks
 
 
@@ -383,6 +390,62 @@ def _hidden_numbers(release, wave: str) -> list[tuple]:
                 bad = values.notna() & ~((c == "n") & (values == 0))
                 if bad.any():
                     leaks.append((wave, name, c, "number on a hidden row", int(bad.sum())))
+    return leaks
+
+
+def _score_lists(release, wave: str) -> list[tuple]:
+    """A score histogram beside the cell's exact n, mean and sd pins down a small cell's
+    scores, one by one (a person who skipped items on another grid: 5/2 among thirds); shown
+    where the cell's answers' distribution is hidden, it gives away whom that protects."""
+    leaks = []
+    scores = _of(release.tables["scores"], wave)
+    factors = _of(release.tables["factors"], wave)
+    if scores.empty or factors.empty:
+        return leaks
+    shown = _shown(scores)[["unit_id", "key"]].drop_duplicates()
+    hidden = factors.loc[factors["pct_1"].isna(), ["unit_id", "key"]]
+    both = shown.merge(hidden, on=["unit_id", "key"])
+    for unit, key in both.itertuples(index=False):
+        leaks.append((wave, "scores", key, "score histogram beside a hidden distribution", unit))
+    return leaks
+
+
+def _icc_beyond_cells(release, t: Tree, wave: str) -> list[tuple]:
+    """ICC(1) and ICC(2) from the published cells alone: the persons grouped by the part of
+    each published cell that no published cell below it holds (its n, sum and sum of squares
+    by subtraction). A published ICC that differs carries the means of groups that are not
+    published (it was computed over hidden units, whose means it lets an attacker split)."""
+    leaks = []
+    table = release.tables.get("reliability")
+    factors = _of(release.tables["factors"], wave)
+    if table is None or table.empty or factors.empty:
+        return leaks
+    for row in _of(table, wave).itertuples(index=False):
+        if pd.isna(row.icc1) and pd.isna(row.icc2):
+            continue
+        cells = _shown(factors.loc[factors["key"] == row.factor]).set_index("unit_id")
+        if t.root not in cells.index:
+            leaks.append((wave, "reliability", row.factor, "ICC with the top unit hidden"))
+            continue
+        n = cells["n"].astype(float)
+        total = n * cells["mean"].astype(float)
+        square = (n - 1) * cells["sd"].astype(float).fillna(0) ** 2 + total ** 2 / n
+        own = pd.DataFrame({"n": n, "sum": total, "square": square})
+        for unit, above in _nearest_node_above(t, set(cells.index)).items():
+            if above is not None:
+                own.loc[above] -= own.loc[unit]
+        own = own.loc[own["n"] > 0.5]
+        size, k = float(n[t.root]), len(own)
+        grand = float(total[t.root]) / size
+        between = float((own["sum"] ** 2 / own["n"]).sum()) - size * grand ** 2
+        within = float(square[t.root]) - size * grand ** 2 - between
+        msb, msw = between / (k - 1), within / (size - k)
+        icc1 = (msb - msw) / (msb + (size / k - 1) * msw)
+        icc2 = (msb - msw) / msb
+        if not (math.isclose(icc1, row.icc1, rel_tol=1e-6, abs_tol=1e-9)
+                and math.isclose(icc2, row.icc2, rel_tol=1e-6, abs_tol=1e-9)):
+            leaks.append((wave, "reliability", row.factor, "ICC beyond the published cells",
+                          (icc1, row.icc1), (icc2, row.icc2)))
     return leaks
 
 

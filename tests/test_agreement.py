@@ -15,7 +15,7 @@ import pytest
 from conftest import REALDATA
 
 from workbench.aggregate import wilson
-from workbench.agreement import agreement_words, icc, relative_spread, rwg_j
+from workbench.agreement import agreement_words, icc, icc_of_sums, relative_spread, rwg_j
 from workbench.compare import classify, verdict_text
 
 
@@ -86,6 +86,26 @@ def test_icc_on_bhr2000_against_an_anova():
     assert 0 < got[0] < got[1] < 1
 
 
+@pytest.mark.realdata
+def test_icc_of_group_sums_on_bhr2000_against_an_anova():
+    # what a published table holds per group: n, sum, sum of squares
+    path = REALDATA / "multilevel_bhr2000.csv"
+    if not path.is_file():
+        pytest.skip("../shared/realdata is absent")
+    raw = pd.read_csv(path)
+    y = raw["HRS"].astype(float)
+    sums = pd.DataFrame({"n": 1.0, "s": y, "q": y ** 2}).groupby(raw["GRP"]).sum()
+    got = icc_of_sums(sums.to_numpy(), sums.sum().to_numpy())
+    expected = _icc_by_statsmodels(y.to_numpy(), raw["GRP"].to_numpy())
+    assert got == pytest.approx(expected, rel=1e-8)
+
+
+def test_icc_leaves_out_a_person_without_a_group():
+    y = np.array([1, 2, 3, 4, 5, 6, 1], dtype=float)
+    g = np.array(["a", "a", "a", "b", "b", "b", None], dtype=object)
+    assert icc(y, g) == pytest.approx(icc(y[:6], g[:6]))
+
+
 def test_icc_hand_example():
     # two groups: (1, 2, 3) and (4, 5, 6): MSB = 3 x 3^2 x 2 / 2... by hand
     y = np.array([1, 2, 3, 4, 5, 6], dtype=float)
@@ -93,6 +113,9 @@ def test_icc_hand_example():
     msb = 3 * ((2 - 3.5) ** 2 + (5 - 3.5) ** 2) / 1
     msw = (2 + 2) / 4
     assert icc(y, g) == pytest.approx(((msb - msw) / (msb + 2 * msw), (msb - msw) / msb))
+    sums = np.array([[3, 6, 14], [3, 15, 77]], dtype=float)
+    assert icc_of_sums(sums, sums.sum(axis=0)) == pytest.approx(
+        ((msb - msw) / (msb + 2 * msw), (msb - msw) / msb))
 
 
 def test_reliability_carries_icc(university_release):

@@ -367,6 +367,39 @@ def test_the_attacker_finds_the_leaks_of_tables_protected_one_by_one(tmp_path):
     assert factors.loc[("A", "F1"), "suppressed"]
 
 
+def test_the_attacker_finds_an_icc_over_hidden_units_and_scores_beside_a_hidden_distribution(
+        tmp_path):
+    # an outside attacker's two findings: P's 2 own members and the hidden child A, told
+    # apart by an ICC over every unit; a skipper's score read off a small cell's histogram
+    from workbench.reliability import reliability
+
+    parents = {"R": "", "P": "R", "A": "P", "B": "P", "C": "R"}
+    frame = responses_for({"P": 2, "A": 7, "B": 8, "C": 30}, seed=1, skip=0.0)
+    b = frame.index[frame["unit_id"] == "B"]
+    frame.loc[b[0], "A2"] = pd.NA             # one person of B skipped an item
+    folder = write_dataset(tmp_path / "d", parents, frame)
+    release = release_of(folder)
+    assert_safe(release, persons(folder))
+    factors = release.tables["factors"].set_index(["unit_id", "key"])
+    assert factors.loc[("A", "F1"), "suppressed"] and factors.loc[("B", "F1"), "dist_suppressed"]
+    scores = release.tables["scores"]
+    assert scores.loc[(scores["unit_id"] == "B") & (scores["key"] == "F1"), "share"].isna().all()
+
+    tables = dict(release.tables)
+    tables["reliability"] = reliability(load_survey(folder))    # by own units
+    naive = tables["scores"].copy()
+    cell = (naive["unit_id"] == "B") & (naive["key"] == "F1")
+    naive.loc[cell, "suppressed"] = False
+    naive.loc[cell, "share"] = 100.0 / cell.sum()
+    tables["scores"] = naive
+    leaky = type(release)(tables=tables, manifest=release.manifest,
+                          instrument=release.instrument, config=release.config)
+    kinds = {leak[3] for leak in attack(leaky)}
+    assert {"ICC beyond the published cells",
+            "score histogram beside a hidden distribution"} <= kinds
+    assert {"icc", "derived"} <= set(audit(tables, release.policy)["check"])
+
+
 def test_one_person_who_skipped_an_item_is_protected(tmp_path, monkeypatch):
     # group A: 8 persons, exactly one of whom skipped A2 (still scored on F1: 2 of 3 items)
     parents = {"R": "", "A": "R", "B": "R"}

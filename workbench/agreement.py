@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["rwg_j", "null_variance", "icc", "agreement_words", "relative_spread"]
+__all__ = ["rwg_j", "null_variance", "icc", "icc_of_sums", "agreement_words", "relative_spread"]
 
 
 def null_variance(points: int) -> float:
@@ -61,7 +61,8 @@ def rwg_j(item_variances: np.ndarray, points: int = 5) -> np.ndarray:
 
 
 def icc(values: np.ndarray, groups: np.ndarray) -> tuple[float, float]:
-    """ICC(1) and ICC(2) of ``values`` (one per person, NaN left out) grouped by ``groups``.
+    """ICC(1) and ICC(2) of ``values`` (one per person) grouped by ``groups``; a person
+    without a value or a group (NaN, None) is left out.
 
     Returns
     -------
@@ -69,7 +70,7 @@ def icc(values: np.ndarray, groups: np.ndarray) -> tuple[float, float]:
         NaN when fewer than two groups, no persons within them, or no variance.
     """
     frame = pd.DataFrame({"y": np.asarray(values, dtype="float64"),
-                          "g": np.asarray(groups)}).dropna(subset=["y"])
+                          "g": np.asarray(groups)}).dropna(subset=["y", "g"])
     if frame.empty:
         return float("nan"), float("nan")
     stats = frame.groupby("g")["y"].agg(["count", "mean", "var"])
@@ -80,7 +81,28 @@ def icc(values: np.ndarray, groups: np.ndarray) -> tuple[float, float]:
     grand = frame["y"].mean()
     msb = float((stats["count"] * (stats["mean"] - grand) ** 2).sum()) / (k - 1)
     msw = float(((stats["count"] - 1) * stats["var"].fillna(0)).sum()) / (n - k)
-    size = n / k
+    return _icc(msb, msw, n / k)
+
+
+def icc_of_sums(groups: np.ndarray, total: np.ndarray) -> tuple[float, float]:
+    """ICC(1) and ICC(2) from sums: ``groups`` holds one row ``n, sum, sum of squares`` per
+    group, ``total`` the same for all persons of the groups together.
+
+    What a published table gives (n, n x mean, (n - 1) x sd^2 + n x mean^2 per cell): the
+    release's audit checks with it that an ICC tells nothing the cells do not.
+    """
+    groups = np.asarray(groups, dtype="float64").reshape(-1, 3)
+    n, s, q = (float(v) for v in np.asarray(total, dtype="float64"))
+    k = len(groups)
+    if k < 2 or n <= k:
+        return float("nan"), float("nan")
+    grand = n * (s / n) ** 2
+    between = float((groups[:, 1] ** 2 / groups[:, 0]).sum()) - grand
+    return _icc(between / (k - 1), (q - grand - between) / (n - k), n / k)
+
+
+def _icc(msb: float, msw: float, size: float) -> tuple[float, float]:
+    """ICC(1) and ICC(2) from the mean squares between and within groups of mean size."""
     total = msb + (size - 1) * msw
     icc1 = (msb - msw) / total if total > 0 else float("nan")  # no variance at all
     icc2 = (msb - msw) / msb if msb > 0 else float("nan")

@@ -62,6 +62,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from workbench.agreement import icc_of_sums
 from workbench.errors import UsageError
 from workbench.org import Hierarchy
 from workbench.survey import MIN_N_DEFAULT, MIN_N_FLOOR
@@ -755,6 +756,41 @@ def _derived(tree: Tree, derived: pd.DataFrame, base: pd.DataFrame, name: str, w
     return found
 
 
+def _icc(tree: Tree, reliability: pd.DataFrame, factors: pd.DataFrame, wave: Any
+         ) -> list[dict]:
+    """The ICCs follow from the published cells: the persons grouped by the atoms of a
+    factor's published cells (n, sum and sum of squares by subtraction). Computed over
+    other groups (hidden units), an ICC splits a hidden atom's sum between them."""
+    found = []
+    for row in reliability.itertuples(index=False):
+        if pd.isna(row.icc1) and pd.isna(row.icc2):
+            continue
+        cells = factors.loc[(factors["key"] == row.factor).to_numpy() & _shown(factors)]
+        pos = tree.index.get_indexer(cells["unit_id"].astype(str))
+        pub = np.zeros(len(tree.index), dtype=bool)
+        pub[pos[pos >= 0]] = True
+        expected = (np.nan, np.nan)
+        root = int(np.flatnonzero(tree.parent < 0)[0])
+        if pub[root] and (pos >= 0).all():
+            n = np.zeros(len(tree.index))
+            total, square = n.copy(), n.copy()
+            n[pos] = cells["n"].to_numpy(dtype="float64")
+            mean = cells["mean"].to_numpy(dtype="float64")
+            sd = np.nan_to_num(cells["sd"].to_numpy(dtype="float64"))
+            total[pos] = n[pos] * mean
+            square[pos] = (n[pos] - 1) * sd ** 2 + n[pos] * mean ** 2
+            stats = np.column_stack([n, total, square])
+            npa = tree.nearest_published(pub)
+            own = atoms(stats, pub, npa)
+            expected = icc_of_sums(own[pub & (own[:, 0] > 0.5)], stats[root])
+        if not (np.allclose(expected, (row.icc1, row.icc2), rtol=1e-6, atol=1e-9,
+                            equal_nan=True)):
+            found.append(_violation(wave, "reliability", row.factor, tree.index[root], "", "icc",
+                                    0, "the ICC does not follow from the published cells (it "
+                                    "was computed over hidden groups)"))
+    return found
+
+
 def _comparisons(tree: Tree, table: pd.DataFrame, cells: Mapping[tuple[str, str], pd.Series],
                  wave: Any, min_n: int) -> list[dict]:
     """Every tested difference only between published cells; the rest of a parent is safe."""
@@ -840,7 +876,8 @@ def audit(tables: Mapping[str, pd.DataFrame], policy: "PrivacyPolicy") -> pd.Dat
         ``skippers`` (a factor's mean beside its items' sums in an atom where fewer than
         min_n persons skipped some of its items), ``group_complement``,
         ``group_nesting``, ``background_level``, ``derived`` (a derived number from a hidden
-        cell), ``unknown_unit``.
+        cell, or a score histogram beside a hidden distribution), ``icc`` (an ICC computed
+        over groups that are not published), ``unknown_unit``.
     """
     if not isinstance(policy, PrivacyPolicy):
         raise UsageError("audit needs a PrivacyPolicy, e.g. PrivacyPolicy.from_config("
@@ -905,7 +942,14 @@ def audit(tables: Mapping[str, pd.DataFrame], policy: "PrivacyPolicy") -> pd.Dat
                     found += _group_checks(tree, part, totals, "groups", wave, policy)
         scores = of_wave("scores", wave)
         if not scores.empty and not factors.empty:
-            found += _derived(tree, scores, factors, "scores", wave)
+            # beside the exact n, mean and sd a histogram gives a small cell's scores one by
+            # one: only where the answers' distribution is published
+            dist = factors["dist_suppressed"] if "dist_suppressed" in factors.columns else \
+                factors["suppressed"]
+            found += _derived(tree, scores, factors.assign(suppressed=dist), "scores", wave)
+        reliability = of_wave("reliability", wave)
+        if not reliability.empty and not factors.empty:
+            found += _icc(tree, reliability, factors, wave)
         comparisons = of_wave("comparisons", wave)
         if not comparisons.empty:
             found += _comparisons(tree, comparisons, cells, wave, policy.min_n)

@@ -72,6 +72,7 @@ from workbench.privacy import (
     Decision,
     GroupCounts,
     PrivacyPolicy,
+    Tree,
     audit,
     decide,
     value_columns,
@@ -417,13 +418,16 @@ def _wave_tables(survey: Survey, wave: str, policy: PrivacyPolicy) -> dict[str, 
         bins = counts.shape[1]
         with np.errstate(invalid="ignore", divide="ignore"):
             share = 100.0 * counts / counts.sum(axis=1, keepdims=True)
-        share[~pub[:, k]] = np.nan
+        # the scores' distribution, beside the exact mean and sd, pins down a small cell's
+        # scores (and a skipper's, on another grid): it follows the answers' decision
+        shown = dist[:, k]
+        share[~shown] = np.nan
         frames.append(pd.DataFrame({
             "wave": wave, "unit_id": np.repeat(ids, bins), "key": f,
             "low": np.tile(edges[:-1], units),
             "high": np.tile(np.r_[edges[1:-1], instrument.factor_scale(f).max], units),
-            "share": share.reshape(-1), "suppressed": np.repeat(~pub[:, k], bins),
-            "reason": np.repeat(why[:, k], bins)}))
+            "share": share.reshape(-1), "suppressed": np.repeat(~shown, bins),
+            "reason": np.repeat(np.where(pub[:, k], dist_why[:, k], why[:, k]), bins)}))
     scores = pd.concat(frames, ignore_index=True)
 
     resp = decisions["respondents"]
@@ -459,8 +463,16 @@ def _wave_tables(survey: Survey, wave: str, policy: PrivacyPolicy) -> dict[str, 
         "n": rolled.factor.n.reshape(-1),
         "answers_raw": np.repeat(answers, len(factor_ids)),
         "suppressed": ~pub.reshape(-1)})
+    # each person's published cell per factor: the own unit's, or the nearest published above
+    tree = Tree.of(hierarchy)
+    atom = np.column_stack([np.where(pub[:, k], np.arange(units), tree.nearest_published(
+        pub[:, k])) for k in range(len(factor_ids))])
+    atoms = pd.DataFrame({
+        "wave": wave, "unit_id": np.repeat(ids, len(factor_ids)),
+        "key": np.tile(np.asarray(factor_ids, dtype=object), units),
+        "atom": np.where(atom >= 0, ids[np.maximum(atom, 0)], "").reshape(-1)})
     return {"units": units_table, "factors": factors, "items": items, "groups": groups,
-            "extras": extras, "scores": scores, "rates": rates, "raw": raw}
+            "extras": extras, "scores": scores, "rates": rates, "raw": raw, "atoms": atoms}
 
 
 def _summary(tables: Mapping[str, pd.DataFrame], raw_cells: pd.DataFrame,
@@ -733,7 +745,8 @@ def build_release(survey: Survey, policy: PrivacyPolicy | None = None) -> Releas
     tables["benchmarks"] = benchmarks.reset_index(drop=True) if benchmarks is not None else \
         pd.DataFrame()
     tables["comparisons"] = comparison_table(tables, config, level="factor")
-    tables["reliability"] = reliability(survey)
+    atoms = tables.pop("atoms")
+    tables["reliability"] = reliability(survey, cells=atoms)
     for name in ("factors", "items", "groups", "rates"):
         if len(tables[name]):
             tables[name]["invited"] = tables[name]["invited"].astype("float64")

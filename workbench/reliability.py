@@ -75,7 +75,8 @@ def cronbach_alpha(items: pd.DataFrame, pairwise: bool = True) -> float:
     return float(k / (k - 1) * (1.0 - np.trace(cov) / total))
 
 
-def reliability(survey, wave: str | None = None, min_n: int | None = None) -> pd.DataFrame:
+def reliability(survey, wave: str | None = None, min_n: int | None = None,
+                cells: pd.DataFrame | None = None) -> pd.DataFrame:
     """Cronbach's alpha of every factor for the whole organisation, one row per wave.
 
     Parameters
@@ -87,6 +88,11 @@ def reliability(survey, wave: str | None = None, min_n: int | None = None) -> pd
     min_n
         Fewest persons behind a published alpha (default: the survey's ``privacy.min_n``);
         with fewer, ``alpha`` is left empty.
+    cells
+        ``wave, unit_id, key, atom``: per wave, unit and factor, the published cell that
+        holds the unit's own persons (the release's; "" for none). The ICCs then group the
+        persons by these cells, so that they follow from published numbers (a hidden group's
+        mean cannot be split off from its neighbours'); without it, by their own units.
 
     Returns
     -------
@@ -98,9 +104,12 @@ def reliability(survey, wave: str | None = None, min_n: int | None = None) -> pd
         - ``items``: the number of items of the factor (k);
         - ``alpha``: pairwise-complete alpha, as ``psych::alpha``;
         - ``icc1``, ``icc2``: ICC(1) and ICC(2) of the person scores across the units the
-          persons belong to (R multilevel's ``ICC1``, ``ICC2``; :mod:`workbench.agreement`);
+          persons belong to, or the published cells of ``cells`` (R multilevel's ``ICC1``,
+          ``ICC2``; :mod:`workbench.agreement`);
         - ``n_complete``: persons who answered every item of the factor;
-        - ``alpha_listwise``: alpha from those persons only.
+        - ``alpha_listwise``: alpha from those persons only; left empty, too, when 1 to
+          min_n - 1 persons answered some items but not all (it would tell the pairwise
+          alpha's difference they make).
 
     Raises
     ------
@@ -127,7 +136,8 @@ def reliability(survey, wave: str | None = None, min_n: int | None = None) -> pd
             n = int(answered.any(axis=1).sum())
             n_complete = int(answered.all(axis=1).sum())
             shown = n >= limit
-            icc1, icc2 = icc(scores[:, k], units) if shown else (float("nan"), float("nan"))
+            groups = units if cells is None else _cells(cells, label, factor.id, units)
+            icc1, icc2 = icc(scores[:, k], groups) if shown else (float("nan"), float("nan"))
             rows.append({
                 "wave": label,
                 "factor": factor.id,
@@ -138,13 +148,21 @@ def reliability(survey, wave: str | None = None, min_n: int | None = None) -> pd
                 "icc2": icc2,
                 "n_complete": n_complete,
                 "alpha_listwise": (cronbach_alpha(block, pairwise=False)
-                                   if n_complete >= limit else float("nan")),
+                                   if n_complete >= limit and not 0 < n - n_complete < limit
+                                   else float("nan")),
             })
     columns = [*RELIABILITY_COLUMNS, "icc1", "icc2", "n_complete", "alpha_listwise"]
     table = pd.DataFrame(rows, columns=columns)
     return table.astype({"wave": "str", "factor": "str", "n": "int64", "items": "int64",
                          "alpha": "float64", "icc1": "float64", "icc2": "float64",
                          "n_complete": "int64", "alpha_listwise": "float64"})
+
+
+def _cells(cells: pd.DataFrame, wave: str, factor: str, units: np.ndarray) -> np.ndarray:
+    """The published cell of each person's unit (None where no published cell holds it)."""
+    part = cells.loc[(cells["wave"].astype(str) == wave) & (cells["key"] == factor)]
+    cell = dict(zip(part["unit_id"].astype(str), part["atom"].astype(str)))
+    return np.array([cell.get(u) or None for u in units], dtype=object)
 
 
 def _waves(survey, wave: str | None) -> tuple[str, ...]:

@@ -183,11 +183,13 @@ TEXTS = {
         "ICC(1): den delen av forskjellene mellom personer som skyldes hvilken enhet de "
         "hører til. ICC(2): hvor pålitelig et enhetssnitt er (av en gjennomsnittlig enhet). "
         "Med ICC(1) rundt 0,06 har et snitt av 5 personer en pålitelighet rundt 0,25, av 10 "
-        "personer rundt 0,4: små enheters snitt bærer lite.",
+        "personer rundt 0,4: små enheters snitt bærer lite. Enhetene er de publiserte: en "
+        "person i en skjult enhet regnes med nærmeste publiserte enhet over.",
         "ICC(1): the part of the differences between persons that is due to the unit they "
         "belong to. ICC(2): how reliable a unit's mean is (of an average unit). With ICC(1) "
         "around 0.06 the mean of 5 persons has a reliability of about 0.25, of 10 persons "
-        "about 0.4: a small unit's mean carries little."),
+        "about 0.4: a small unit's mean carries little. The units are the published ones: a "
+        "person in a hidden unit counts with the nearest published unit above."),
     "alpha": ("Alfa", "Alpha"),
     "alpha_listwise": ("Alfa (bare komplette svar)", "Alpha (complete answers only)"),
     "items": ("Påstander", "Items"),
