@@ -19,6 +19,13 @@ from workbench.agreement import agreement_words, icc, icc_of_sums, relative_spre
 from workbench.compare import classify, verdict_text
 
 
+def _realdata(name: str) -> pd.DataFrame:
+    path = REALDATA / name
+    if not path.is_file():
+        pytest.skip("../shared/realdata is absent")
+    return pd.read_csv(path)
+
+
 def _rwg_by_hand(frame: pd.DataFrame, items: list[str], group: str, ranvar: float) -> pd.Series:
     """R multilevel's rwg.j, line by line: mean of the item variances per group (na.rm),
     capped at ranvar, J (1 - S/ranvar) / (J (1 - S/ranvar) + S/ranvar); NA for one row."""
@@ -47,10 +54,7 @@ def test_rwg_hand_example():
 
 @pytest.mark.realdata
 def test_rwg_on_lq2002_as_r_multilevel():
-    path = REALDATA / "multilevel_lq2002.csv"
-    if not path.is_file():
-        pytest.skip("../shared/realdata is absent")
-    raw = pd.read_csv(path)
+    raw = _realdata("multilevel_lq2002.csv")
     items = [f"LEAD{k:02d}" for k in range(1, 12)]
     # the package's own example: rwg.j(lq2002[,3:13], lq2002$COMPID)
     expected = _rwg_by_hand(raw, items, "COMPID", 2.0)
@@ -75,10 +79,7 @@ def _icc_by_statsmodels(values, groups):
 
 @pytest.mark.realdata
 def test_icc_on_bhr2000_against_an_anova():
-    path = REALDATA / "multilevel_bhr2000.csv"
-    if not path.is_file():
-        pytest.skip("../shared/realdata is absent")
-    raw = pd.read_csv(path)
+    raw = _realdata("multilevel_bhr2000.csv")
     # the package's ICC1/ICC2 examples run aov(HRS ~ as.factor(GRP))
     got = icc(raw["HRS"].to_numpy(), raw["GRP"].to_numpy())
     expected = _icc_by_statsmodels(raw["HRS"].to_numpy(), raw["GRP"].to_numpy())
@@ -89,10 +90,7 @@ def test_icc_on_bhr2000_against_an_anova():
 @pytest.mark.realdata
 def test_icc_of_group_sums_on_bhr2000_against_an_anova():
     # what a published table holds per group: n, sum, sum of squares
-    path = REALDATA / "multilevel_bhr2000.csv"
-    if not path.is_file():
-        pytest.skip("../shared/realdata is absent")
-    raw = pd.read_csv(path)
+    raw = _realdata("multilevel_bhr2000.csv")
     y = raw["HRS"].astype(float)
     sums = pd.DataFrame({"n": 1.0, "s": y, "q": y ** 2}).groupby(raw["GRP"]).sum()
     got = icc_of_sums(sums.to_numpy(), sums.sum().to_numpy())
