@@ -449,6 +449,61 @@ def _icc_beyond_cells(release, t: Tree, wave: str) -> list[tuple]:
     return leaks
 
 
+def pinned_skippers(release, wave: str, most: int = 8) -> list[tuple]:
+    """Small published cells whose n, mean and sd alone pin a skipper's score.
+
+    A person who answered k of a factor's m items has a score on the 1/k grid. Every
+    multiset of n possible scores with the cell's sum (n x mean) and sum of squares
+    ((n - 1) sd^2 + n mean^2) is listed; where all of them hold the same score off the 1/m
+    grid, the attacker knows what one of the persons who skipped items scored. Not part of
+    :func:`attack`: an open residual (issue 9), held by a strict xfail test.
+    """
+    found = []
+    factors = _shown(_of(release.tables["factors"], wave))
+    instrument = release.instrument
+    for row in factors.itertuples(index=False):
+        n = int(row.n)
+        if n > most or pd.isna(row.mean):
+            continue
+        factor = instrument.factor(row.key)
+        m = len(factor.item_ids)
+        scale = instrument.factor_scale(row.key)
+        lo, hi = int(scale.min), int(scale.max)
+        fewest = max(1, math.ceil(instrument.min_answered * m))
+        values = sorted({j / k for k in range(fewest, m + 1) for j in range(lo * k, hi * k + 1)})
+        total = n * float(row.mean)
+        square = (n - 1) * float(row.sd if pd.notna(row.sd) else 0.0) ** 2 + n * row.mean ** 2
+        solutions = []
+
+        def search(start: int, left: int, s: float, q: float, picked: list[float]) -> None:
+            if left == 0:
+                if abs(s) < 1e-6 and abs(q) < 1e-6:
+                    solutions.append(tuple(picked))
+                return
+            for i in range(start, len(values)):
+                v = values[i]
+                if left * v > s + 1e-6 or left * v * v > q + 1e-6:
+                    break
+                if left * values[-1] < s - 1e-6:
+                    return
+                search(i, left - 1, s - v, q - v * v, picked + [v])
+
+        search(0, n, total, square, [])
+        if not solutions:
+            continue
+
+        def off_grid(solution):
+            return sorted(round(v, 9) for v in solution if abs(v * m - round(v * m)) > 1e-9)
+
+        common = set(off_grid(solutions[0]))
+        for solution in solutions[1:]:
+            common &= set(off_grid(solution))
+        if common:
+            found.append((wave, "factors", row.key, "skipper's score pinned", row.unit_id,
+                          sorted(common)))
+    return found
+
+
 def _derived(release, t: Tree, wave: str, min_n: int) -> list[tuple]:
     leaks = []
     factors = _of(release.tables["factors"], wave)
