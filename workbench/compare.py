@@ -844,9 +844,14 @@ def _finish(release, table: pd.DataFrame, against: str, method: str, threshold: 
     table["label"] = table["key"].map(_labels(release.instrument, level, lang))
     columns = [*COMPARE_COLUMNS, *EXTRA_COLUMNS]
     table = table.loc[:, columns].reset_index(drop=True)
-    return table.astype({"wave": "str", "unit_id": "str", "against": "str", "key": "str",
-                         "n": "Int64", "other_n": "Int64", "other_id": "str",
-                         "other_wave": "str", "suppressed": "bool"})
+    for column, dtype in _TYPES.items():  # column by column: a frame's astype costs more
+        if str(table[column].dtype) != dtype:
+            table[column] = table[column].astype(dtype)
+    return table
+
+
+_TYPES = {"wave": "str", "unit_id": "str", "against": "str", "key": "str", "n": "Int64",
+          "other_n": "Int64", "other_id": "str", "other_wave": "str", "suppressed": "bool"}
 
 
 def _other_name(release, against: str, other: str, wave: str, lang: str) -> str:
