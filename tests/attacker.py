@@ -24,6 +24,9 @@ at once, and tries what DESIGN.md forbids:
   where the answers' distribution is hidden.
 * **ICC** (:func:`_icc_beyond_cells`): the organisation's ICC(1)/ICC(2) must follow from the
   published cells; computed over hidden units, it splits a hidden group's sum between them.
+* **Alpha** (:func:`_alpha_population`): the organisation's Cronbach's alpha must count the
+  persons the factor's table counts; from more (everyone who answered an item), the published
+  item means and sds let an attacker solve for what the unscored persons answered.
 * **Exactly** (:func:`exact_leak`, for small datasets): every published sum and count of one
   key, from the factor, item and group tables together, as linear equations over the cells
   (own unit x background values); a linear programme finds the cells the counts force empty,
@@ -179,6 +182,7 @@ def attack(release, persons: dict[str, pd.DataFrame] | None = None) -> list[tupl
         leaks += _derived(release, t, wave, min_n)
         leaks += _score_lists(release, wave)
         leaks += _icc_beyond_cells(release, t, wave)
+        leaks += _alpha_population(release, t, wave)
     return leaks
 
 
@@ -446,6 +450,26 @@ def _icc_beyond_cells(release, t: Tree, wave: str) -> list[tuple]:
                 and math.isclose(icc2, row.icc2, rel_tol=1e-6, abs_tol=1e-9)):
             leaks.append((wave, "reliability", row.factor, "ICC beyond the published cells",
                           (icc1, row.icc1), (icc2, row.icc2)))
+    return leaks
+
+
+def _alpha_population(release, t: Tree, wave: str) -> list[tuple]:
+    """A published alpha counts exactly the persons of the top unit's published factor cell.
+
+    Over more persons (the unscored who answered some items), the top unit's item means and
+    sds and the factor's sd give every term of alpha but the unscored persons' answers, which
+    the published alpha then pins down (one person who answered one item: that answer)."""
+    leaks = []
+    table = release.tables.get("reliability")
+    if table is None or table.empty:
+        return leaks
+    factors = _shown(_of(release.tables["factors"], wave))
+    top = factors.loc[factors["unit_id"] == t.root].set_index("key")["n"]
+    for row in _of(table, wave).itertuples(index=False):
+        shown = [c for c in ("alpha", "alpha_listwise") if pd.notna(getattr(row, c, np.nan))]
+        if shown and (row.factor not in top.index or int(row.n) != int(top[row.factor])):
+            leaks.append((wave, "reliability", row.factor, "alpha over other persons than "
+                          "the factor's", int(row.n), top.get(row.factor)))
     return leaks
 
 

@@ -407,6 +407,37 @@ def test_the_attacker_finds_an_icc_over_hidden_units_and_scores_beside_a_hidden_
     assert {"icc", "derived"} <= set(audit(tables, release.policy)["check"])
 
 
+def test_alpha_counts_the_scored_persons_only(tmp_path):
+    # an outside attacker's finding: where every scored person answered all of F1's items, the
+    # top unit's item means and sds and the factor's sd give every term of alpha; an alpha
+    # over everyone who answered an item then told what a person who was not scored answered
+    parents = {"R": "", "A": "R", "B": "R"}
+    frame = responses_for({"R": 0, "A": 6, "B": 30}, seed=3, skip=0.0)
+    a = frame.index[frame["unit_id"] == "A"]
+    frame.loc[a[0], ["A2", "A3"]] = pd.NA      # answered A1 only: not scored on F1
+    folder = write_dataset(tmp_path / "d", parents, frame)
+    release = release_of(folder)
+    assert_safe(release, persons(folder))
+    table = release.tables["reliability"].set_index("factor")
+    factors = release.tables["factors"].set_index(["unit_id", "key"])
+    assert table.loc["F1", "n"] == factors.loc[("R", "F1"), "n"] == 35
+    # Cronbach's alpha of the 35 scored persons by hand: k/(k-1) (1 - sum of item variances /
+    # variance of the sum)
+    items = frame.drop(index=a[0])[["A1", "A2", "A3"]].astype(float)
+    k = 3
+    by_hand = k / (k - 1) * (1 - items.var().sum() / items.sum(axis=1).var())
+    assert table.loc["F1", "alpha"] == pytest.approx(by_hand, abs=1e-12)
+    # an alpha over one person more is what the attacker and the audit look for
+    tables = dict(release.tables)
+    naive = tables["reliability"].copy()
+    naive.loc[naive["factor"] == "F1", "n"] += 1
+    tables["reliability"] = naive
+    leaky = type(release)(tables=tables, manifest=release.manifest,
+                          instrument=release.instrument, config=release.config)
+    assert "alpha over other persons than the factor's" in {leak[3] for leak in attack(leaky)}
+    assert "alpha" in set(audit(tables, release.policy)["check"])
+
+
 def test_a_small_cells_mean_and_sd_tell_its_scores_not_whose_they_are(tmp_path):
     # A: four persons answer 5, 5, 5; one answers 4 and 5 and skips A3 (score 9/2). Sum 49/2
     # and sum of squares 481/4 leave one multiset of scores: {9/2, 5, 5, 5, 5}. Exact n, mean

@@ -756,6 +756,30 @@ def _derived(tree: Tree, derived: pd.DataFrame, base: pd.DataFrame, name: str, w
     return found
 
 
+def _alpha(tree: Tree, reliability: pd.DataFrame, factors: pd.DataFrame, wave: Any
+           ) -> list[dict]:
+    """Alpha and its counts are over the persons of the top unit's published factor cell:
+    over more (the unscored who answered some items), the top unit's item means and sds let
+    an attacker solve alpha for what those persons answered; beside a hidden cell, the count
+    is one a hidden cell must not show."""
+    found = []
+    root = tree.index[int(np.flatnonzero(tree.parent < 0)[0])]
+    top = factors.loc[_shown(factors)] if not factors.empty else factors
+    top = top.loc[top["unit_id"].astype(str) == root].set_index("key")["n"] if len(top) else \
+        pd.Series(dtype="float64")
+    for row in reliability.itertuples(index=False):
+        numbers = [getattr(row, c, np.nan) for c in ("n", "n_complete", "alpha",
+                                                     "alpha_listwise", "icc1", "icc2")]
+        if all(pd.isna(v) for v in numbers):
+            continue
+        if row.factor not in top.index or pd.isna(row.n) or int(row.n) != int(top[row.factor]):
+            found.append(_violation(wave, "reliability", row.factor, root, "", "alpha",
+                                    0 if pd.isna(row.n) else int(row.n),
+                                    "reliability counts other persons than the top unit's "
+                                    "published factor cell"))
+    return found
+
+
 def _icc(tree: Tree, reliability: pd.DataFrame, factors: pd.DataFrame, wave: Any
          ) -> list[dict]:
     """The ICCs follow from the published cells: the persons grouped by the atoms of a
@@ -877,7 +901,8 @@ def audit(tables: Mapping[str, pd.DataFrame], policy: "PrivacyPolicy") -> pd.Dat
         min_n persons skipped some of its items), ``group_complement``,
         ``group_nesting``, ``background_level``, ``derived`` (a derived number from a hidden
         cell, or a score histogram beside a hidden distribution), ``icc`` (an ICC computed
-        over groups that are not published), ``unknown_unit``.
+        over groups that are not published), ``alpha`` (reliability over other persons than
+        the top unit's published factor cell), ``unknown_unit``.
     """
     if not isinstance(policy, PrivacyPolicy):
         raise UsageError("audit needs a PrivacyPolicy, e.g. PrivacyPolicy.from_config("
@@ -948,8 +973,10 @@ def audit(tables: Mapping[str, pd.DataFrame], policy: "PrivacyPolicy") -> pd.Dat
                 factors["suppressed"]
             found += _derived(tree, scores, factors.assign(suppressed=dist), "scores", wave)
         reliability = of_wave("reliability", wave)
-        if not reliability.empty and not factors.empty:
-            found += _icc(tree, reliability, factors, wave)
+        if not reliability.empty:
+            found += _alpha(tree, reliability, factors, wave)
+            if not factors.empty:
+                found += _icc(tree, reliability, factors, wave)
         comparisons = of_wave("comparisons", wave)
         if not comparisons.empty:
             found += _comparisons(tree, comparisons, cells, wave, policy.min_n)

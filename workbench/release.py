@@ -746,7 +746,8 @@ def build_release(survey: Survey, policy: PrivacyPolicy | None = None) -> Releas
         pd.DataFrame()
     tables["comparisons"] = comparison_table(tables, config, level="factor")
     atoms = tables.pop("atoms")
-    tables["reliability"] = reliability(survey, cells=atoms)
+    tables["reliability"] = _top_only(reliability(survey, cells=atoms), tables["factors"],
+                                      tables["units"])
     for name in ("factors", "items", "groups", "rates"):
         if len(tables[name]):
             tables[name]["invited"] = tables[name]["invited"].astype("float64")
@@ -770,6 +771,25 @@ def build_release(survey: Survey, policy: PrivacyPolicy | None = None) -> Releas
     manifest["instrument_text"] = instrument_text(config.instrument, Path(survey.path))
     return Release(tables=tables, manifest=manifest, instrument=survey.instrument,
                    config=config)
+
+
+def _top_only(table: pd.DataFrame, factors: pd.DataFrame, units: pd.DataFrame
+              ) -> pd.DataFrame:
+    """Reliability describes the persons of the top unit's factor cell: where that cell is
+    hidden, so are the alpha, the ICCs and the counts (a count beside a hidden cell)."""
+    table = table.astype({"n": "Int64", "n_complete": "Int64"})
+    shown = set()
+    if len(factors) and len(units):
+        tops = set(zip(units.loc[units["depth"] == 0, "wave"].astype(str),
+                       units.loc[units["depth"] == 0, "unit_id"].astype(str)))
+        published = factors.loc[~factors["suppressed"].astype(bool)]
+        shown = {(w, k) for w, u, k in zip(published["wave"].astype(str),
+                                            published["unit_id"].astype(str),
+                                            published["key"].astype(str)) if (w, u) in tops}
+    hidden = [(str(w), str(f)) not in shown for w, f in zip(table["wave"], table["factor"])]
+    table.loc[hidden, ["n", "n_complete"]] = pd.NA
+    table.loc[hidden, ["alpha", "alpha_listwise", "icc1", "icc2"]] = np.nan
+    return table
 
 
 def is_release(path: str | Path) -> bool:

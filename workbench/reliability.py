@@ -99,14 +99,15 @@ def reliability(survey, wave: str | None = None, min_n: int | None = None,
     DataFrame
         ``wave, factor, n, items, alpha``, then ``icc1, icc2, n_complete, alpha_listwise``:
 
-        - ``n``: persons with at least one answered item of the factor (the persons whose
-          answers enter the pairwise covariances);
+        - ``n``: persons with a score on the factor (the persons whose answers enter the
+          pairwise covariances: as in every table, a person counts in a factor's numbers
+          only when scored, so that no difference of two tables is one unscored person);
         - ``items``: the number of items of the factor (k);
         - ``alpha``: pairwise-complete alpha, as ``psych::alpha``;
         - ``icc1``, ``icc2``: ICC(1) and ICC(2) of the person scores across the units the
           persons belong to, or the published cells of ``cells`` (R multilevel's ``ICC1``,
           ``ICC2``; :mod:`workbench.agreement`);
-        - ``n_complete``: persons who answered every item of the factor;
+        - ``n_complete``: of those, the persons who answered every item of the factor;
         - ``alpha_listwise``: alpha from those persons only; left empty, too, when 1 to
           min_n - 1 persons answered some items but not all (it would tell the pairwise
           alpha's difference they make).
@@ -131,7 +132,8 @@ def reliability(survey, wave: str | None = None, min_n: int | None = None,
         scores = factor_scores(values.to_numpy(), instrument)
         units = data["unit_id"].astype(str).to_numpy()
         for k, factor in enumerate(instrument.factors):
-            block = values.loc[:, list(factor.item_ids)]
+            # one population per factor: the persons with a score, as in every other table
+            block = values.loc[~np.isnan(scores[:, k]), list(factor.item_ids)]
             answered = block.notna()
             n = int(answered.any(axis=1).sum())
             n_complete = int(answered.all(axis=1).sum())
