@@ -114,6 +114,28 @@ def test_a_large_unit_is_never_hidden_wholly_while_other_cells_can_protect():
     assert LARGE_UNIT == 20
 
 
+def test_a_large_unit_keeps_a_factor_when_a_path_through_an_emptied_cell_protects():
+    # an outside attacker's tree (min_n 3): P has 1 own member; of its children, A (21) has
+    # no own members (hiding A alone protects nobody: its children still add up to it), B
+    # (33) has 3. Hiding B is the one-cell answer in every factor, and hid B wholly; in the
+    # last factor A and one of its children go instead
+    h = tree(R="", P="R", A="P", A1="A", A2="A", B="P", B1="B", B2="B", B3="B", C="R")
+    own = {"R": [5], "P": [1], "A1": [10], "A2": [11], "B": [3], "B1": [11], "B2": [3],
+           "B3": [16], "C": [40]}
+    blocks = [Block(f"factor:F{k}", (f"F{k}",), subtree_counts(h, own)) for k in range(2)]
+    policy = PrivacyPolicy(min_n=3)
+    out = decide(h, blocks, policy, answers=subtree_counts(h, own)[:, 0])
+    shown = {u: sum(out[b.name].published[i] for b in blocks) for i, u in enumerate(h.ids)}
+    assert all(shown[u] > 0 for u in ("P", "A", "B", "R", "C"))   # the units of 20+
+    from attacker import Tree as Seen
+
+    seen = Seen(pd.DataFrame({"unit_id": h.ids, "parent_id": [h.parent(u) or "" for u in
+                                                                 h.ids]}))
+    for b in blocks:  # and nothing below 3 persons by subtraction
+        nodes = {u: b.n[i, 0] for i, u in enumerate(h.ids) if out[b.name].published[i]}
+        assert subtraction_leaks(seen, nodes, 3) == []
+
+
 def test_a_chain_of_small_parents_is_protected_by_hiding_a_small_middle_unit():
     # M (9 persons, 1 of its own) sits between R (1 own) and two groups: hiding M alone
     # protects both R's and M's own member with one cell

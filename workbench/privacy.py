@@ -94,6 +94,9 @@ LARGE_UNIT = 20
 #: How much each earlier hiding of a large unit adds to its cost (rule 3).
 _SPREAD = 2.0
 
+#: The cost of a large unit's last shown factor cell: taken only when nothing else will do.
+_LAST = 1e12
+
 
 def value_columns(table: pd.DataFrame) -> list[str]:
     """The columns of ``table`` that a hidden row leaves empty (mean .. top_box, rwg)."""
@@ -390,7 +393,10 @@ def _complement(tree: Tree, n: np.ndarray, pub: np.ndarray, min_n: int,
             if not cand:  # not reachable with subtree totals (primary holds); safe anyway
                 pub[p] = False
                 continue
-            rank = np.lexsort((np.asarray(price), np.asarray(empty), np.asarray(left)))
+            # a large unit's last shown cell goes only when no other cell, nor a path of
+            # cells through an emptied one, can protect the same persons
+            last = np.asarray(price) >= _LAST
+            rank = np.lexsort((np.asarray(price), np.asarray(empty), np.asarray(left), last))
             pub[cand[rank[0]]] = False
 
 
@@ -481,7 +487,7 @@ def decide(hierarchy: Hierarchy, blocks: Sequence[Block], policy: "PrivacyPolicy
                                                                     hidden_count), cost)
             # hiding a large unit in the last factor block that still shows it: only when
             # nothing else can protect the same persons
-            cost = np.where(large & (hidden_count >= factor_blocks - 1), cost + 1e12, cost)
+            cost = np.where(large & (hidden_count >= factor_blocks - 1), cost + _LAST, cost)
         # a unit may be hidden itself (its atom joining the one above) only when it is small
         movable = (tree.parent >= 0) & ~large
         pub = _restore(tree, n, _complement(tree, n, pub, min_n, cost, movable), pub, min_n,
