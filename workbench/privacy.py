@@ -34,8 +34,10 @@ Rules, per wave and block:
    unit of 20 or more answers the cost grows with the number of blocks that already hide
    it, so that protecting a parent's few own members costs a large child one factor here
    and another there instead of its whole report; hiding it in every factor block costs
-   most of all. A unit's own cell is never hidden to protect its members: hiding is
-   always of a descendant, never of the unit the leader reports on.
+   most of all, and is chosen only when no other cell, nor a path of cells through one
+   whose atom is empty (a unit without own members, hidden with one of its children),
+   protects the same persons. A unit's own cell is never hidden to protect its members:
+   hiding is always of a descendant, never of the unit the leader reports on.
 4. *Groups* (gender, position, ...): only at the hierarchy levels of ``background_levels``,
    at the upper unit when nested levels are allowed; each group needs the rule 1 counts,
    and the unit total minus the published groups (persons with another or an empty value)
