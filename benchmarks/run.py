@@ -382,6 +382,14 @@ def bench_release() -> None:
     report("unit-waves of 20+ answers wholly hidden", utility["large_units_wholly_hidden"],
            "", target="0 (first version: 52)")
     report("release audit findings", manifest["audit"]["findings"], "", target="0")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bound import utility_bound
+
+    from workbench.validate import load_survey
+
+    eligible, most = utility_bound(load_survey(dataset), manifest["policy"]["min_n"])
+    report("factor cells >= min_n publishable at most", 100 * most / eligible, "%",
+           target=f"the exact optimum of rules 1-2 ({most} of {eligible}; benchmarks/bound.py)")
 
 
 def _cpu_process(argv: list[str]) -> tuple[float, float]:
