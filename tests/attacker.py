@@ -443,11 +443,17 @@ def _icc_beyond_cells(release, t: Tree, wave: str) -> list[tuple]:
         grand = float(total[t.root]) / size
         between = float((own["sum"] ** 2 / own["n"]).sum()) - size * grand ** 2
         within = float(square[t.root]) - size * grand ** 2 - between
-        msb, msw = between / (k - 1), within / (size - k)
-        icc1 = (msb - msw) / (msb + (size / k - 1) * msw)
-        icc2 = (msb - msw) / msb
-        if not (math.isclose(icc1, row.icc1, rel_tol=1e-6, abs_tol=1e-9)
-                and math.isclose(icc2, row.icc2, rel_tol=1e-6, abs_tol=1e-9)):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            msb, msw = np.float64(between) / (k - 1), np.float64(within) / (size - k)
+            icc1 = (msb - msw) / (msb + (size / k - 1) * msw)
+            icc2 = (msb - msw) / msb   # no spread between the groups: undefined
+
+        def same(mine: float, theirs: float) -> bool:
+            if not np.isfinite(mine):
+                return pd.isna(theirs) or not np.isfinite(theirs)
+            return math.isclose(mine, theirs, rel_tol=1e-6, abs_tol=1e-9)
+
+        if not (same(icc1, row.icc1) and same(icc2, row.icc2)):
             leaks.append((wave, "reliability", row.factor, "ICC beyond the published cells",
                           (icc1, row.icc1), (icc2, row.icc2)))
     return leaks
@@ -470,6 +476,11 @@ def _alpha_population(release, t: Tree, wave: str) -> list[tuple]:
         if shown and (row.factor not in top.index or int(row.n) != int(top[row.factor])):
             leaks.append((wave, "reliability", row.factor, "alpha over other persons than "
                           "the factor's", int(row.n), top.get(row.factor)))
+        complete = getattr(row, "n_complete", np.nan)
+        if pd.notna(row.n) and pd.notna(complete) and \
+                0 < int(row.n) - int(complete) < release.policy.min_n:
+            leaks.append((wave, "reliability", row.factor, "a few who skipped items counted",
+                          int(row.n) - int(complete)))
     return leaks
 
 
@@ -598,16 +609,18 @@ def persons_of(responses: pd.DataFrame, factors: dict[str, list[tuple[str, bool]
 # The exact attacker
 
 
-def exact_leak(release, who: pd.DataFrame, wave: str, key: str, background: list[str]):
+def exact_leak(release, who: pd.DataFrame, wave: str, key: str, background: list[str],
+               known_support: bool = False):
     """The smallest set of persons whose sum of ``key`` follows from the release, if it is
     smaller than min_n: (persons, cells), else None.
 
     Persons fall into cells by own unit and their values of every background variable ("" =
     none). A reader knows the n of every published row of ``key`` (factor or item table and
     the group tables) and its sum; a cell the counts force to 0 (a linear programme per cell)
-    is known to be empty. Any 0/1 combination of the other cells that is a linear combination
-    of published rows gives away the sum of its persons: an integer programme finds the
-    smallest.
+    is known to be empty; with ``known_support`` every empty cell is (a colleague knows that
+    the workshop is all men). Any 0/1 combination of the other cells that is a linear
+    combination of published rows gives away the sum of its persons: an integer programme
+    finds the smallest.
     """
     from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
@@ -651,9 +664,9 @@ def exact_leak(release, who: pd.DataFrame, wave: str, key: str, background: list
     a = np.array([v for v, _ in rows])
     b = np.array([n for _, n in rows], dtype=float)
     assert np.allclose(a @ size, b)          # the release holds the true counts
-    empty = np.zeros(len(cells), dtype=bool)
+    empty = size == 0 if known_support else np.zeros(len(cells), dtype=bool)
     for c in range(len(cells)):
-        if not a[:, c].any():
+        if known_support or not a[:, c].any():
             continue
         most = linprog(-np.eye(len(cells))[c], A_eq=a, b_eq=b, bounds=(0, None))
         empty[c] = most.status == 0 and -most.fun < 0.5

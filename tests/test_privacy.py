@@ -357,6 +357,43 @@ def test_a_group_of_two_with_a_blank_background_value(tmp_path):
     assert len(shown) == 1          # one gender group shown, the other hidden with the blanks
 
 
+def test_a_unit_of_one_gender_is_no_way_into_a_gender_group(tmp_path):
+    # an outside attacker's finding: P2 (D and E) is all men, P1 has 12 women and one man.
+    # Whoever knows that (a colleague) subtracts P2 from the top unit's men and is left with
+    # the one man of P1; P1 minus the women gives him too
+    parents = {"R": "", "P1": "R", "A": "P1", "B": "P1", "P2": "R", "D": "P2", "E": "P2"}
+    frame = responses_for({"R": 0, "A": 7, "B": 6, "D": 8, "E": 10}, seed=4, skip=0.0,
+                          blank_gender=0.0)
+    frame["gender"] = "female"
+    frame.loc[frame["unit_id"].isin(["D", "E"]), "gender"] = "male"
+    frame.loc[frame.index[frame["unit_id"] == "A"][0], "gender"] = "male"
+    folder = write_dataset(tmp_path / "d", parents, frame)
+    release = release_of(folder)
+    who = persons(folder)
+    assert_safe(release, who)
+    for key in ("F1", "A1", "F2"):
+        assert exact_leak(release, who["2021"], "2021", key, ["gender"],
+                          known_support=True) is None, key
+    groups = release.tables["groups"]
+    assert groups.loc[groups["unit_id"] == "R", "suppressed"].all()
+    factors = release.tables["factors"]
+    assert not factors["suppressed"].any()          # the units themselves all stay
+    # the attacker that knows who is where is not blind: with the groups shown, it finds him
+    tables = dict(release.tables)
+    shown = groups.copy()
+    shown["suppressed"] = False
+    for (unit, group, key), part in shown.groupby(["unit_id", "group", "key"]):
+        mine = who["2021"].loc[(who["2021"]["gender"] == group) &
+                               who["2021"][f"pop:{key}"].notna()]
+        shown.loc[part.index, ["n", "mean"]] = [len(mine), mine[f"val:{key}"].mean()]
+    tables["groups"] = shown
+    leaky = type(release)(tables=tables, manifest=release.manifest,
+                          instrument=release.instrument, config=release.config)
+    persons_found, cells = exact_leak(leaky, who["2021"], "2021", "F1", ["gender"],
+                                      known_support=True)
+    assert persons_found == 1 and cells == [("A", ("male",))]
+
+
 def test_min_n_three(tmp_path):
     parents = {"R": "", "A": "R", "B": "R", "C": "A", "D": "A"}
     frame = responses_for({"R": 1, "A": 1, "B": 4, "C": 3, "D": 3}, seed=3, skip=0.15)
@@ -484,6 +521,10 @@ def test_a_small_cells_mean_and_sd_tell_its_scores_not_whose_they_are(tmp_path):
         assert pd.isna(items.loc[("A", item), "n"]) or items.loc[("A", item), "n"] >= 5
     factors = release.tables["factors"].set_index(["unit_id", "key"])
     assert factors.loc[("A", "F1"), "dist_suppressed"]
+    # nor does the reliability table say that one person skipped an item (a second attacker)
+    table = release.tables["reliability"].set_index("factor")
+    assert pd.isna(table.loc["F1", "n_complete"]) and pd.isna(table.loc["F1", "alpha_listwise"])
+    assert table.loc["F2", "n_complete"] == table.loc["F2", "n"]
 
 
 def test_one_person_who_skipped_an_item_is_protected(tmp_path, monkeypatch):
@@ -647,6 +688,9 @@ def test_random_trees_with_random_skips_are_safe(tmp_path_factory, org):
     assert_safe(release, who)
     for key in ("F1", "A1", "A3", "F2", "B2"):
         assert exact_leak(release, who["2021"], "2021", key, ["gender"]) is None, key
+        # and for a reader who knows who is where (which units are all men)
+        assert exact_leak(release, who["2021"], "2021", key, ["gender"],
+                          known_support=True) is None, key
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)

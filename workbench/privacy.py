@@ -42,6 +42,8 @@ Rules, per wave and block:
    at the upper unit when nested levels are allowed; each group needs the rule 1 counts,
    and the unit total minus the published groups (persons with another or an empty value)
    must hold 0 or at least ``min_n`` persons for every key; the smallest group goes first.
+   The groups also hold against a reader who knows who is where (:func:`_pure_safe`: an
+   all-male unit taken from the top unit's men).
 5. A hidden cell shows no statistic and no count (only its headcount ``invited``).
 
 :func:`audit` is the attacker: it reads only published tables (what anyone has), and lists
@@ -346,7 +348,10 @@ def _counted(block: "Block") -> np.ndarray:
 def _reasons(n: np.ndarray, pub: np.ndarray, min_n: int,
              counted: np.ndarray | None = None) -> np.ndarray:
     primary = _primary(n, min_n, counted)
-    return np.select([pub, n[:, 0] == 0, ~primary], ["", "no_answers", "min_n"],
+    # "no answers" says that nobody answered any key of the cell: a hidden item whose
+    # neighbour was answered is hidden for too few answers, not for none
+    none = (n[:, counted] if counted is not None else n).max(axis=1, initial=0) == 0
+    return np.select([pub, none, ~primary], ["", "no_answers", "min_n"],
                      "complement").astype(object)
 
 
@@ -523,18 +528,27 @@ def _decide_groups(tree: Tree, counts: GroupCounts, total: np.ndarray, total_pub
     nested units would (a group minus the same group below), so those rows show nothing.
     """
     g = np.asarray(counts.n, dtype="float64")
-    units, values, _ = g.shape
+    units, values, keys = g.shape
     claims = allowed & total_pub
     top = claims & ~tree.below(claims)
     pub = np.zeros((units, values), dtype=bool)
     reason = np.full((units, values), "", dtype=object)
+    npa = tree.nearest_published(total_pub)
+    atom_total = atoms(total, total_pub, npa)
+    atom_groups = atoms(g.reshape(units, -1), total_pub, npa).reshape(units, values, keys)
     for u in np.flatnonzero(top):
         cells = g[u]  # values x keys
+        inside = np.zeros(units, dtype=bool)
+        inside[u] = True
+        for idx in tree.by_level:
+            inside[idx] |= inside[tree.parent[idx]]
+        inside &= total_pub
         # a group cell is its own atom: checked keys too hold 0 or >= min_n
         chosen = (cells[:, 0] >= min_n) & ((cells >= min_n) | (cells == 0)).all(axis=1)
         while chosen.any():
             rest = total[u] - cells[chosen].sum(axis=0)
-            if not ((rest > 0) & (rest < min_n)).any():
+            if not ((rest > 0) & (rest < min_n)).any() and _pure_safe(
+                    atom_total[inside], atom_groups[inside][:, chosen], min_n):
                 break
             candidates = np.flatnonzero(chosen)
             chosen[candidates[np.argmin(cells[candidates, 0])]] = False
@@ -547,6 +561,27 @@ def _decide_groups(tree: Tree, counts: GroupCounts, total: np.ndarray, total_pub
     shown_elsewhere = allowed & ~top & (total[:, 0] > 0)
     reason[shown_elsewhere] = "background_level"
     return pub, reason
+
+
+def _pure_safe(total: np.ndarray, groups: np.ndarray, min_n: int) -> bool:
+    """Whether a top unit's group cells hold against a reader who knows who is where.
+
+    ``total`` (atoms x keys) and ``groups`` (atoms x chosen values x keys) count the persons
+    of the atoms of the published units inside the top unit, and the chosen values among
+    them. A reader who knows that an atom's persons all share one value (an all-male
+    workshop) subtracts it from that value's group cell; what is left is the value's persons
+    in mixed atoms, and where that is one atom, the rest of that atom too. Both must hold 0
+    or at least ``min_n`` persons, for every chosen value and for the persons of the other
+    values and none (the unit total minus the chosen groups).
+    """
+    parts = np.concatenate([groups, (total - groups.sum(axis=1))[:, None, :]], axis=1)
+    mixed = (parts > 0) & (parts < total[:, None, :])
+    left = np.where(mixed, parts, 0.0).sum(axis=0)  # values x keys
+    if ((left > 0) & (left < min_n)).any():
+        return False
+    alone = mixed.sum(axis=0) == 1  # one mixed atom: its other persons follow as well
+    others = np.where(mixed, total[:, None, :] - parts, 0.0).sum(axis=0)
+    return not (alone & (others > 0) & (others < min_n)).any()
 
 
 # --------------------------------------------------------------------------------------------
@@ -764,8 +799,8 @@ def _derived(tree: Tree, derived: pd.DataFrame, base: pd.DataFrame, name: str, w
     return found
 
 
-def _alpha(tree: Tree, reliability: pd.DataFrame, factors: pd.DataFrame, wave: Any
-           ) -> list[dict]:
+def _alpha(tree: Tree, reliability: pd.DataFrame, factors: pd.DataFrame, wave: Any,
+           min_n: int) -> list[dict]:
     """Alpha and its counts are over the persons of the top unit's published factor cell:
     over more (the unscored who answered some items), the top unit's item means and sds let
     an attacker solve alpha for what those persons answered; beside a hidden cell, the count
@@ -785,6 +820,11 @@ def _alpha(tree: Tree, reliability: pd.DataFrame, factors: pd.DataFrame, wave: A
                                     0 if pd.isna(row.n) else int(row.n),
                                     "reliability counts other persons than the top unit's "
                                     "published factor cell"))
+        complete = getattr(row, "n_complete", np.nan)
+        if pd.notna(row.n) and pd.notna(complete) and 0 < row.n - complete < min_n:
+            found.append(_violation(wave, "reliability", row.factor, root, "", "alpha",
+                                    row.n - complete, "the complete answers tell how many "
+                                    "(fewer than min_n) skipped some items"))
     return found
 
 
@@ -982,7 +1022,7 @@ def audit(tables: Mapping[str, pd.DataFrame], policy: "PrivacyPolicy") -> pd.Dat
             found += _derived(tree, scores, factors.assign(suppressed=dist), "scores", wave)
         reliability = of_wave("reliability", wave)
         if not reliability.empty:
-            found += _alpha(tree, reliability, factors, wave)
+            found += _alpha(tree, reliability, factors, wave, policy.min_n)
             if not factors.empty:
                 found += _icc(tree, reliability, factors, wave)
         comparisons = of_wave("comparisons", wave)

@@ -108,9 +108,10 @@ def reliability(survey, wave: str | None = None, min_n: int | None = None,
           persons belong to, or the published cells of ``cells`` (R multilevel's ``ICC1``,
           ``ICC2``; :mod:`workbench.agreement`);
         - ``n_complete``: of those, the persons who answered every item of the factor;
-        - ``alpha_listwise``: alpha from those persons only; left empty, too, when 1 to
-          min_n - 1 persons answered some items but not all (it would tell the pairwise
-          alpha's difference they make).
+          empty when 1 to min_n - 1 persons answered some items but not all (it would tell
+          how many);
+        - ``alpha_listwise``: alpha from the complete answers only; empty then too (it would
+          tell the pairwise alpha's difference they make).
 
     Raises
     ------
@@ -148,7 +149,9 @@ def reliability(survey, wave: str | None = None, min_n: int | None = None,
                 "alpha": cronbach_alpha(block) if shown else float("nan"),
                 "icc1": icc1,
                 "icc2": icc2,
-                "n_complete": n_complete,
+                # beside n, the count of complete answers tells how many skipped items:
+                # not when they are 1 to min_n - 1, nor the alpha they would shift
+                "n_complete": n_complete if not 0 < n - n_complete < limit else pd.NA,
                 "alpha_listwise": (cronbach_alpha(block, pairwise=False)
                                    if n_complete >= limit and not 0 < n - n_complete < limit
                                    else float("nan")),
@@ -157,7 +160,7 @@ def reliability(survey, wave: str | None = None, min_n: int | None = None,
     table = pd.DataFrame(rows, columns=columns)
     return table.astype({"wave": "str", "factor": "str", "n": "int64", "items": "int64",
                          "alpha": "float64", "icc1": "float64", "icc2": "float64",
-                         "n_complete": "int64", "alpha_listwise": "float64"})
+                         "n_complete": "Int64", "alpha_listwise": "float64"})
 
 
 def _cells(cells: pd.DataFrame, wave: str, factor: str, units: np.ndarray) -> np.ndarray:
