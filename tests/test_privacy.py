@@ -726,3 +726,20 @@ def test_open_release_reuses_a_fresh_release_and_rebuilds_a_stale_one(tmp_path):
     again = open_release(folder)
     assert again.tables["factors"].loc[lambda f: f["unit_id"] == "B", "n"].max() >= 9
     assert again.manifest["checksums"] != first.manifest["checksums"]
+
+
+def test_groups_show_their_factor_means_only(university_release):
+    # an outside attacker's linear programme: a group's item rows and answer counts, with
+    # who works where, bound a small hidden cell's counts until single answers are pinned
+    groups = university_release.tables["groups"]
+    shown = groups.loc[~groups["suppressed"]]
+    assert len(shown) and set(shown["level"]) == {"factor"}
+    assert shown.filter(like="pct_").isna().all().all()
+    assert shown["mean"].notna().all()
+    items = groups.loc[groups["level"] == "item"]
+    assert items["suppressed"].all() and "group_detail" in set(items["reason"])
+    leaky = dict(university_release.tables)
+    more = groups.copy()
+    more.loc[items.index[:1], "suppressed"] = False
+    leaky["groups"] = more
+    assert "group_detail" in set(audit(leaky, university_release.policy)["check"])

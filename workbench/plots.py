@@ -107,6 +107,8 @@ _SUPPRESSED = {
     "no_answers": ("skjult (ingen svar)", "suppressed (no answers)"),
     "complement": ("skjult (vern av en liten gruppe)", "suppressed (protects a small group)"),
     "background_level": ("ikke vist på dette nivået", "not shown at this level"),
+    "group_detail": ("grupper vises bare med faktorenes snitt",
+                     "groups show the factor means only"),
     "": ("skjult (personvern)", "suppressed (privacy)"),
 }
 

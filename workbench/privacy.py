@@ -43,7 +43,9 @@ Rules, per wave and block:
    and the unit total minus the published groups (persons with another or an empty value)
    must hold 0 or at least ``min_n`` persons for every key; the smallest group goes first.
    The groups also hold against a reader who knows who is where (:func:`_pure_safe`: an
-   all-male unit taken from the top unit's men).
+   all-male unit taken from the top unit's men), and a group shows its factor means only:
+   with its items and answer counts, the non-negative counts of who answered what bound a
+   small hidden cell until its answers are pinned (reason ``group_detail``).
 5. A hidden cell shows no statistic and no count (only its headcount ``invited``).
 
 :func:`audit` is the attacker: it reads only published tables (what anyone has), and lists
@@ -79,7 +81,7 @@ __all__ = ["PrivacyPolicy", "Block", "GroupCounts", "Decision", "decide", "audit
 #: ``min_n`` persons (for some key of the block), ``complement`` hidden so that no subtraction
 #: reveals a smaller group, ``background_level`` group rows of a unit below another unit that
 #: shows the groups, or of a unit whose own cell is hidden.
-REASONS = ("min_n", "no_answers", "complement", "background_level")
+REASONS = ("min_n", "no_answers", "complement", "background_level", "group_detail")
 
 #: Columns of :func:`audit`'s result.
 AUDIT_COLUMNS = ("wave", "table", "key", "unit_id", "group", "check", "n", "detail")
@@ -560,6 +562,7 @@ def _decide_groups(tree: Tree, counts: GroupCounts, total: np.ndarray, total_pub
                               ["", "no_answers", "min_n"], "complement")
     shown_elsewhere = allowed & ~top & (total[:, 0] > 0)
     reason[shown_elsewhere] = "background_level"
+    reason[allowed & ~top & (total[:, 0] == 0)] = "no_answers"
     return pub, reason
 
 
@@ -768,14 +771,15 @@ def _group_checks(tree: Tree, groups: pd.DataFrame, totals: pd.DataFrame, name: 
         found.append(_violation(wave, name, r["key"], r["unit_id"], "(other)",
                                 "group_complement", rest[i], f"the total minus the published "
                                 f"{r['by']} groups leaves {rest[i]:g} persons"))
-    for by, part in cells.groupby("by", sort=False):
+    # per key: a group of one factor below another factor's groups subtracts nothing
+    for (by, key), part in cells.groupby(["by", "key"], sort=False):
         pos = tree.index.get_indexer(part["unit_id"].unique())
         claims = np.zeros(len(tree.index), dtype=bool)
         claims[pos[pos >= 0]] = True
         nested = tree.below(claims)
         for u in pos[(pos >= 0)]:
             if nested[u]:
-                found.append(_violation(wave, name, "", tree.index[u], "", "group_nesting", 0,
+                found.append(_violation(wave, name, key, tree.index[u], "", "group_nesting", 0,
                                         f"{by} groups below a unit that shows {by} groups: "
                                         f"a group minus the same group below"))
     return found
@@ -796,6 +800,20 @@ def _derived(tree: Tree, derived: pd.DataFrame, base: pd.DataFrame, name: str, w
         row = derived.iloc[i]
         found.append(_violation(wave, name, row[key_column], row["unit_id"], "", "derived", 0,
                                 "published for a cell that is hidden"))
+    return found
+
+
+def _group_detail(groups: pd.DataFrame, wave: Any) -> list[dict]:
+    """A group shows its factor means only: no item rows, no answers' distribution."""
+    found = []
+    shown = _shown(groups)
+    pct = [c for c in groups.columns if str(c).startswith("pct_")]
+    counts = groups[pct].notna().any(axis=1).to_numpy() if pct else np.zeros(len(groups), bool)
+    detail = shown & ((groups["level"] == "item").to_numpy() | counts)
+    for r in groups.loc[detail].itertuples(index=False):
+        found.append(_violation(wave, "groups", r.key, r.unit_id, r.group, "group_detail",
+                                0 if pd.isna(r.n) else r.n, f"{r.by} = {r.group} shows its "
+                                "items or its answers' distribution"))
     return found
 
 
@@ -950,7 +968,8 @@ def audit(tables: Mapping[str, pd.DataFrame], policy: "PrivacyPolicy") -> pd.Dat
         ``group_nesting``, ``background_level``, ``derived`` (a derived number from a hidden
         cell, or a score histogram beside a hidden distribution), ``icc`` (an ICC computed
         over groups that are not published), ``alpha`` (reliability over other persons than
-        the top unit's published factor cell), ``unknown_unit``.
+        the top unit's published factor cell), ``group_detail`` (a group's items or answer
+        distribution shown), ``unknown_unit``.
     """
     if not isinstance(policy, PrivacyPolicy):
         raise UsageError("audit needs a PrivacyPolicy, e.g. PrivacyPolicy.from_config("
@@ -1009,6 +1028,7 @@ def audit(tables: Mapping[str, pd.DataFrame], policy: "PrivacyPolicy") -> pd.Dat
         found += _skippers(tree, factors, items, wave, policy.min_n)
         groups = of_wave("groups", wave)
         if not groups.empty:
+            found += _group_detail(groups, wave)
             for level, totals in (("factor", factors), ("item", items)):
                 part = groups.loc[groups["level"] == level]
                 if not part.empty:

@@ -382,12 +382,19 @@ def _wave_tables(survey: Survey, wave: str, policy: PrivacyPolicy) -> dict[str, 
             if level == "item":
                 frame.insert(6, "factor", frame["key"].map(factor_of))
             frame["answers"] = np.where(resp_pub[unit, value], frame["answers"], np.nan)
+            # a group shows its factor means only: with its answers' counts (the items, the
+            # distributions) and who is where, non-negative counts bound a small hidden
+            # cell's answers until they are pinned (an outside attacker's linear programme)
             kind = "factor" if level == "factor" else "dist"
-            frame["suppressed"] = ~decided(kind, 0)
-            frame["reason"] = decided(kind, 1)
+            shown = decided(kind, 0) & (level == "factor")
+            frame["suppressed"] = ~shown
+            frame["reason"] = np.where(decided(kind, 0), "group_detail", decided(kind, 1)) \
+                if level == "item" else decided(kind, 1)
             frame = _blank(frame, frame["suppressed"].to_numpy(), ("n", "invited"))
             if level == "factor":
-                _hide_distribution(frame, decided("dist", 0), decided("dist", 1))
+                _hide_distribution(frame, np.zeros(len(frame), dtype=bool),
+                                   np.where(decided("dist", 0), "group_detail",
+                                            decided("dist", 1)))
             groups.append(frame)
     groups = pd.concat(groups, ignore_index=True) if groups else pd.DataFrame()
 
