@@ -123,7 +123,6 @@ class _Rolled:
     extras: Mapping[str, Any]
     scores: Mapping[str, np.ndarray]  # per factor: persons per unit (subtree) and score bin
     partial: np.ndarray  # scored persons who skipped items, per unit (subtree) and factor
-    partial_by: Mapping[str, np.ndarray]  # the same per unit, group and factor
 
 
 def _roll_wave(survey: Survey, wave: str) -> tuple[Hierarchy, _Rolled]:
@@ -164,9 +163,7 @@ def _roll_wave(survey: Survey, wave: str) -> tuple[Hierarchy, _Rolled]:
                                                values))
     values = scored_values(data, instrument)
     person = factor_scores(values, instrument)
-    partial, partial_by = _partial(data, values, person, instrument, hierarchy,
-                                   {var: tuple(spec.values) for var, spec in
-                                    survey.config.background.items() if var in data.columns})
+    partial = _partial(data, values, person, instrument, hierarchy)
     unit_index = pd.Index(hierarchy.ids).get_indexer(data["unit_id"])
     scores = {}
     for k, f in enumerate(instrument.factors):
@@ -178,51 +175,36 @@ def _roll_wave(survey: Survey, wave: str) -> tuple[Hierarchy, _Rolled]:
                              minlength=len(hierarchy) * bins).reshape(len(hierarchy), bins)
         scores[f.id] = subtree_totals(counts, hierarchy)
     return hierarchy, _Rolled(factor=factor, item=item, by_factor=by_factor, by_item=by_item,
-                              extras=extras, scores=scores, partial=partial,
-                              partial_by=partial_by)
+                              extras=extras, scores=scores, partial=partial)
 
 
 def _partial(data: pd.DataFrame, values: np.ndarray, person: np.ndarray,
-             instrument: Instrument, hierarchy: Hierarchy,
-             background: Mapping[str, tuple[str, ...]]) -> tuple[np.ndarray, dict]:
+             instrument: Instrument, hierarchy: Hierarchy) -> np.ndarray:
     """Persons with a score who skipped some of the factor's items, per unit (subtree) and
-    factor, and per unit, group and factor for each background variable.
+    factor.
 
     A factor's mean is over persons (each the mean of the items they answered) and its
     distribution over answers: together they give away the weighted total of exactly these
     persons, so they are a group the privacy decision protects (``Block.checked``).
     """
+    from workbench.aggregate import subtree_totals
+
     position = {item_id: i for i, item_id in enumerate(instrument.item_ids)}
     skipped = np.column_stack([
         ~np.isnan(person[:, k]) & np.isnan(values[:, [position[i] for i in f.item_ids]]).any(
             axis=1) for k, f in enumerate(instrument.factors)]).astype("float64")
-    units = len(hierarchy)
     unit_index = pd.Index(hierarchy.ids).get_indexer(data["unit_id"])
-    factors = skipped.shape[1]
-
-    def count(index: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
-        return np.column_stack([np.bincount(index, weights=weights[:, k], minlength=size)
-                                for k in range(factors)])
-
-    from workbench.aggregate import subtree_totals
-
-    rolled = subtree_totals(count(unit_index, skipped, units), hierarchy)
-    by = {}
-    for var, groups in background.items():
-        g = pd.Index(groups).get_indexer(data[var].astype(object))
-        keep = g >= 0  # persons without a value are in no group cell
-        own = count(unit_index[keep] * len(groups) + g[keep], skipped[keep],
-                    units * len(groups))
-        by[var] = subtree_totals(own.reshape(units, -1), hierarchy).reshape(
-            units, len(groups), factors)
-    return rolled, by
+    own = np.column_stack([np.bincount(unit_index, weights=skipped[:, k],
+                                       minlength=len(hierarchy))
+                           for k in range(skipped.shape[1])])
+    return subtree_totals(own, hierarchy)
 
 
 def _blocks(survey: Survey, rolled: _Rolled, units: int) -> list[Block]:
     """The blocks of one wave: per factor its scores (``factor:F``) and its answers
     (``dist:F``: the items and the factor's distribution, published only where the factor
-    is, with the persons who skipped some of its items held as a group), the extra
-    questions, the respondents."""
+    is, with the persons who skipped some of its items held as a group; never by background
+    group), the extra questions, the respondents."""
     instrument = survey.instrument
     item_pos = {item_id: i for i, item_id in enumerate(instrument.item_ids)}
     background = {var: tuple(survey.config.background[var].values) for var in rolled.by_factor}
@@ -236,10 +218,7 @@ def _blocks(survey: Survey, rolled: _Rolled, units: int) -> list[Block]:
         items = [item_pos[i] for i in f.item_ids]
         skipped = f"skipped:{f.id}"
         n = np.column_stack([rolled.item.n[:, items], rolled.partial[:, k]])
-        groups = {var: GroupCounts(values, np.concatenate([
-            rolled.by_item[var].n.reshape(units, len(values), -1)[:, :, items],
-            rolled.partial_by[var][:, :, [k]]], axis=2)) for var, values in background.items()}
-        blocks.append(Block(f"dist:{f.id}", (*f.item_ids, skipped), n, groups,
+        blocks.append(Block(f"dist:{f.id}", (*f.item_ids, skipped), n,
                             requires=f"factor:{f.id}", kind="dist", checked=(skipped,)))
     questions = {q.id: q for q in instrument.extra if q.id in rolled.extras}
     # a question asked only of some comes after the one it depends on
@@ -368,8 +347,8 @@ def _wave_tables(survey: Survey, wave: str, policy: PrivacyPolicy) -> dict[str, 
             block = np.tile(np.asarray(keys_block), len(frame) // max(len(keys_block), 1))
             rows = np.arange(len(frame))
 
-            def decided(kind: str, part: int) -> np.ndarray:
-                return np.column_stack([decisions[f"{kind}:{f}"].groups[var][part][unit, value]
+            def decided(part: int) -> np.ndarray:
+                return np.column_stack([decisions[f"factor:{f}"].groups[var][part][unit, value]
                                         for f in factor_ids])[rows, block]
 
             resp_pub, _ = decisions["respondents"].groups[var]
@@ -385,16 +364,14 @@ def _wave_tables(survey: Survey, wave: str, policy: PrivacyPolicy) -> dict[str, 
             # a group shows its factor means only: with its answers' counts (the items, the
             # distributions) and who is where, non-negative counts bound a small hidden
             # cell's answers until they are pinned (an outside attacker's linear programme)
-            kind = "factor" if level == "factor" else "dist"
-            shown = decided(kind, 0) & (level == "factor")
-            frame["suppressed"] = ~shown
-            frame["reason"] = np.where(decided(kind, 0), "group_detail", decided(kind, 1)) \
-                if level == "item" else decided(kind, 1)
+            shown, hidden_why = decided(0), decided(1)
+            detail = np.where(shown, np.where(frame["n"].to_numpy() > 0, "group_detail",
+                                              "no_answers"), hidden_why)
+            frame["suppressed"] = ~shown if level == "factor" else True
+            frame["reason"] = hidden_why if level == "factor" else detail
             frame = _blank(frame, frame["suppressed"].to_numpy(), ("n", "invited"))
             if level == "factor":
-                _hide_distribution(frame, np.zeros(len(frame), dtype=bool),
-                                   np.where(decided("dist", 0), "group_detail",
-                                            decided("dist", 1)))
+                _hide_distribution(frame, np.zeros(len(frame), dtype=bool), detail)
             groups.append(frame)
     groups = pd.concat(groups, ignore_index=True) if groups else pd.DataFrame()
 
