@@ -728,6 +728,24 @@ def test_open_release_reuses_a_fresh_release_and_rebuilds_a_stale_one(tmp_path):
     assert again.manifest["checksums"] != first.manifest["checksums"]
 
 
+def test_the_manifest_tests_no_guess_of_an_answer(tmp_path):
+    # a plain hash of responses.csv lets a reader who knows every other byte try each
+    # answer of one person against the manifest; a keyed one needs the dataset's own key
+    import hashlib
+    import hmac
+
+    folder = write_dataset(tmp_path / "d", {"R": "", "A": "R", "B": "R"},
+                           responses_for({"A": 8, "B": 9}, seed=4))
+    manifest = open_release(folder).manifest
+    data = (folder / "responses.csv").read_bytes()
+    assert manifest["checksums"]["responses.csv"] != hashlib.sha256(data).hexdigest()
+    key_file = folder / ".workbench" / "checksum-key"
+    assert key_file.stat().st_mode & 0o077 == 0
+    key = bytes.fromhex(key_file.read_text().strip())
+    assert manifest["checksums"]["responses.csv"] == hmac.new(key, data, "sha256").hexdigest()
+    assert manifest["dataset"] == "d" and str(tmp_path) not in json.dumps(manifest)
+
+
 def test_groups_show_their_factor_means_only(university_release):
     # an outside attacker's linear programme: a group's item rows and answer counts, with
     # who works where, bound a small hidden cell's counts until single answers are pinned

@@ -31,7 +31,7 @@ wave (:func:`workbench.privacy.decide`) and checked by the attacker
     The dataset's benchmark figures, as given.
 
 On disk a release is a folder of Parquet tables with ``manifest.json`` (the policy, the
-dataset's checksums, what was hidden for which reason, the audit's result) and
+dataset's keyed checksums, what was hidden for which reason, the audit's result) and
 ``instrument.yaml`` (the instrument's text, for labels). :func:`open_release` takes a dataset
 folder (it reuses ``DATASET/.workbench/release`` when that was built from the same files, and
 builds one otherwise) or a release folder.
@@ -49,6 +49,7 @@ True
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -91,6 +92,8 @@ TABLES = ("units", "successors", "factors", "items", "groups", "extras", "scores
 
 #: Where a dataset keeps its release (``DATASET/.workbench/release``).
 CACHE = Path(".workbench") / "release"
+#: The key of the dataset's checksums, in its ``.workbench`` folder (see :func:`_checksums`).
+CHECKSUM_KEY = "checksum-key"
 
 #: Edges of the half-point bins of person scores on a 1-5 scale (the last bin closes at 5).
 SCORE_BINS = np.array([1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0001])
@@ -686,13 +689,23 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _checksums(survey: Survey) -> dict[str, str]:
-    out = {}
-    folder = Path(survey.path)
-    for path in sorted(folder.iterdir()):
-        if path.is_file() and not path.name.startswith("."):
-            out[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return out
+def _checksums(dataset: Path, create: bool = True) -> dict[str, str] | None:
+    """Keyed checksums (HMAC-SHA256) of the dataset's files; None without a key.
+
+    A plain hash of ``responses.csv`` would let a reader who knows every other byte test
+    guesses of one person's answer against the manifest. The key is 32 random bytes in the
+    dataset's private ``.workbench`` folder (made when ``create`` is true and the folder can
+    be written): whoever holds the dataset can check a release against it, nobody else can.
+    """
+    from workbench.access import ensure_secret, load_secret, workbench_folder
+
+    path = workbench_folder(dataset) / CHECKSUM_KEY
+    try:
+        key = ensure_secret(path) if create else load_secret(path)
+    except UsageError:
+        return None
+    return {f.name: hmac.new(key, f.read_bytes(), hashlib.sha256).hexdigest()
+            for f in sorted(dataset.iterdir()) if f.is_file() and not f.name.startswith(".")}
 
 
 def build_release(survey: Survey, policy: PrivacyPolicy | None = None) -> Release:
@@ -741,8 +754,8 @@ def build_release(survey: Survey, policy: PrivacyPolicy | None = None) -> Releas
     manifest = {
         "format": FORMAT,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "dataset": str(survey.path),
-        "checksums": _checksums(survey),
+        "dataset": Path(survey.path).name,
+        "checksums": _checksums(Path(survey.path)) or {},
         "code": code_fingerprint(),
         "survey": _config_dict(config),
         "policy": {"min_n": policy.min_n, "background_levels": list(policy.background_levels)},
@@ -889,11 +902,8 @@ def _fresh(dataset: Path, cache: Path) -> bool:
         return False
     if manifest.get("format") != FORMAT or manifest.get("code") != code_fingerprint():
         return False
-    current = {}
-    for path in sorted(dataset.iterdir()):
-        if path.is_file() and not path.name.startswith("."):
-            current[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return manifest.get("checksums") == current
+    current = _checksums(dataset, create=False)
+    return current is not None and manifest.get("checksums") == current
 
 
 def open_release(path: str | Path, write: bool = True) -> Release:
