@@ -218,6 +218,19 @@ class Tree:
         by_level = tuple(np.flatnonzero(level == d) for d in range(1, depth + 1))
         return cls(index=index, parent=parent, level=level, by_level=by_level)
 
+    @property
+    def root(self) -> int:
+        """The position of the top unit."""
+        return int(np.flatnonzero(self.parent < 0)[0])
+
+    def subtree(self, unit: int) -> np.ndarray:
+        """Per unit: it is ``unit`` or below it."""
+        inside = np.zeros(len(self.parent), dtype=bool)
+        inside[unit] = True
+        for idx in self.by_level:
+            inside[idx] |= inside[self.parent[idx]]
+        return inside
+
     def nearest_published(self, pub: np.ndarray) -> np.ndarray:
         """Nearest published proper ancestor of every unit (-1: none); ``pub`` is (units,)."""
         npa = np.full(len(pub), -1, dtype=np.int64)
@@ -540,11 +553,7 @@ def _decide_groups(tree: Tree, counts: GroupCounts, total: np.ndarray, total_pub
     atom_groups = atoms(g.reshape(units, -1), total_pub, npa).reshape(units, values, keys)
     for u in np.flatnonzero(top):
         cells = g[u]  # values x keys
-        inside = np.zeros(units, dtype=bool)
-        inside[u] = True
-        for idx in tree.by_level:
-            inside[idx] |= inside[tree.parent[idx]]
-        inside &= total_pub
+        inside = tree.subtree(u) & total_pub
         # a group cell is its own atom: checked keys too hold 0 or >= min_n
         chosen = (cells[:, 0] >= min_n) & ((cells >= min_n) | (cells == 0)).all(axis=1)
         while chosen.any():
@@ -824,7 +833,7 @@ def _alpha(tree: Tree, reliability: pd.DataFrame, factors: pd.DataFrame, wave: A
     an attacker solve alpha for what those persons answered; beside a hidden cell, the count
     is one a hidden cell must not show."""
     found = []
-    root = tree.index[int(np.flatnonzero(tree.parent < 0)[0])]
+    root = tree.index[tree.root]
     top = factors.loc[_shown(factors)] if not factors.empty else factors
     top = top.loc[top["unit_id"].astype(str) == root].set_index("key")["n"] if len(top) else \
         pd.Series(dtype="float64")
@@ -860,7 +869,7 @@ def _icc(tree: Tree, reliability: pd.DataFrame, factors: pd.DataFrame, wave: Any
         pub = np.zeros(len(tree.index), dtype=bool)
         pub[pos[pos >= 0]] = True
         expected = (np.nan, np.nan)
-        root = int(np.flatnonzero(tree.parent < 0)[0])
+        root = tree.root
         if pub[root] and (pos >= 0).all():
             n = np.zeros(len(tree.index))
             total, square = n.copy(), n.copy()
