@@ -368,8 +368,9 @@ def _wave_tables(survey: Survey, wave: str, policy: PrivacyPolicy) -> dict[str, 
             # distributions) and who is where, non-negative counts bound a small hidden
             # cell's answers until they are pinned (an outside attacker's linear programme)
             shown, hidden_why = decided(0), decided(1)
-            detail = np.where(shown, np.where(frame["n"].to_numpy() > 0, "group_detail",
-                                              "no_answers"), hidden_why)
+            # (the same word whether or not anyone in the group answered the item: even a
+            # count of 0 would say how many of the others did)
+            detail = np.where(shown, "group_detail", hidden_why)
             frame["suppressed"] = ~shown if level == "factor" else True
             frame["reason"] = hidden_why if level == "factor" else detail
             frame = _blank(frame, frame["suppressed"].to_numpy(), ("n", "invited"))
