@@ -280,14 +280,10 @@ class GroupCounts:
     n
         Persons of the block per unit, group and key (units x values x keys), subtree totals,
         units in hierarchy order (only units at allowed levels are read).
-    keys
-        The block's keys these counts cover, in order (default: all of them); keys that are
-        not published by group are left out.
     """
 
     values: tuple[str, ...]
     n: np.ndarray
-    keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -522,10 +518,7 @@ def decide(hierarchy: Hierarchy, blocks: Sequence[Block], policy: "PrivacyPolicy
             hidden_count += ~pub & (n[:, 0] > 0)
         groups = {}
         for var, counts in block.groups.items():
-            cover = [block.keys.index(k) for k in counts.keys] if counts.keys else \
-                list(range(len(block.keys)))
-            groups[var] = _decide_groups(tree, counts, n[:, cover], pub, allowed, min_n,
-                                         counted[cover])
+            groups[var] = _decide_groups(tree, counts, n, pub, allowed, min_n, counted)
         out[block.name] = Decision(published=pub, reason=reason, groups=groups)
     return out
 
