@@ -116,6 +116,12 @@ class Sums:
         Persons invited (cells); NaN when unknown.
     points
         The scale point each slot of ``counts`` counts (empty: 1, 2, ... as before).
+    grid
+        Per key, a whole number L such that every value times L is whole (0: none known).
+        Where it is known, ``s1 * L`` and ``s2 * L**2`` are whole numbers summed exactly,
+        so that a cell's sums, and every statistic made from them, are the same to the last
+        bit however its persons are split between units (:func:`rollup`): the bits of a
+        published mean tell nothing about how a hidden block is divided.
     """
 
     cells: tuple
@@ -127,6 +133,7 @@ class Sums:
     answers: np.ndarray
     invited: np.ndarray
     points: tuple[int, ...] = ()
+    grid: tuple[int, ...] = ()
 
 
 def _positions(index: pd.Index, labels: pd.Series) -> np.ndarray:
@@ -154,13 +161,28 @@ def _add_counts(out: np.ndarray, index: np.ndarray, values: np.ndarray, ok: np.n
     out += np.bincount(flat, minlength=out.size).reshape(out.shape)
 
 
-def _moments(index: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
-    """n, sum and sum of squares of ``values`` per cell (NaN skipped)."""
+def _moments(index: np.ndarray, values: np.ndarray, size: int, grid: int = 0
+             ) -> tuple[np.ndarray, ...]:
+    """n, sum and sum of squares of ``values`` per cell (NaN skipped); with a ``grid`` L
+    (every value times L whole) the sums are of whole numbers, exact in any order, and
+    divided by L (L**2) once at the end."""
     ok = ~np.isnan(values)
     idx, v = index[ok], values[ok]
+    scale = float(grid) if grid else 1.0
+    v = np.rint(v * scale) if grid else v
     return (np.bincount(idx, minlength=size).astype("float64"),
-            np.bincount(idx, weights=v, minlength=size),
-            np.bincount(idx, weights=v * v, minlength=size))
+            np.bincount(idx, weights=v, minlength=size) / scale,
+            np.bincount(idx, weights=v * v, minlength=size) / scale ** 2)
+
+
+def _whole(values: np.ndarray) -> bool:
+    ok = np.isfinite(values)
+    return bool(np.array_equal(values[ok], np.rint(values[ok])))
+
+
+def _score_grid(low: int, high: int) -> int:
+    """L for means of ``low`` to ``high`` whole numbers: the least common multiple."""
+    return int(np.lcm.reduce(np.arange(max(low, 1), max(high, 1) + 1)))
 
 
 def _factor_sums(data: pd.DataFrame, instrument: Instrument, index: np.ndarray, size: int,
@@ -172,6 +194,7 @@ def _factor_sums(data: pd.DataFrame, instrument: Instrument, index: np.ndarray, 
     n = np.empty((size, len(factors)))
     s1, s2 = np.empty_like(n), np.empty_like(n)
     counts = np.zeros((size, len(factors), points))
+    grid = []
     for k, factor in enumerate(factors):
         scale = instrument.factor_scale(factor)
         total = np.zeros(len(data))
@@ -185,13 +208,16 @@ def _factor_sums(data: pd.DataFrame, instrument: Instrument, index: np.ndarray, 
             columns.append((values, ok))
         with np.errstate(invalid="ignore", divide="ignore"):
             score = np.where(answered >= instrument.min_items(factor), total / answered, np.nan)
-        n[:, k], s1[:, k], s2[:, k] = _moments(index, score, size)
+        # a score is a whole sum over 1 .. all items: on the grid of their common multiple
+        grid.append(_score_grid(instrument.min_items(factor), len(factor.items))
+                    if _whole(total) else 0)
+        n[:, k], s1[:, k], s2[:, k] = _moments(index, score, size, grid[-1])
         # count only the answers of persons with a score, so that the distribution covers
         # exactly the n persons the privacy layer protects
         scored = ~np.isnan(score)
         for values, ok in columns:
             _add_counts(counts[:, k, :], index, values, ok & scored, lowest, points)
-    return n, s1, s2, counts
+    return n, s1, s2, counts, tuple(grid)
 
 
 def _item_sums(data: pd.DataFrame, instrument: Instrument, index: np.ndarray, size: int,
@@ -207,6 +233,7 @@ def _item_sums(data: pd.DataFrame, instrument: Instrument, index: np.ndarray, si
     n = np.empty((size, len(items)))
     s1, s2 = np.empty_like(n), np.empty_like(n)
     counts = np.zeros((size, len(items), points))
+    grid = [0] * len(items)
     for factor in instrument.factors:
         scale = instrument.factor_scale(factor)
         columns = [_item_column(data, item.id, scale, False) for item in factor.items]
@@ -215,9 +242,10 @@ def _item_sums(data: pd.DataFrame, instrument: Instrument, index: np.ndarray, si
         for item, values in zip(factor.items, columns):
             values = np.where(scored, values, np.nan)
             k = position[item.id]
-            n[:, k], s1[:, k], s2[:, k] = _moments(index, values, size)
+            grid[k] = 1 if _whole(values) else 0
+            n[:, k], s1[:, k], s2[:, k] = _moments(index, values, size, grid[k])
             _add_counts(counts[:, k, :], index, values, ~np.isnan(values), lowest, points)
-    return n, s1, s2, counts
+    return n, s1, s2, counts, tuple(grid)
 
 
 def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
@@ -259,10 +287,12 @@ def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
     points = highest - lowest + 1
     if level == "factor":
         keys = tuple(f.id for f in instrument.factors)
-        n, s1, s2, counts = _factor_sums(data, instrument, unit_index, size, lowest, points)
+        n, s1, s2, counts, grid = _factor_sums(data, instrument, unit_index, size, lowest,
+                                               points)
     elif level == "item":
         keys = instrument.item_ids
-        n, s1, s2, counts = _item_sums(data, instrument, unit_index, size, lowest, points)
+        n, s1, s2, counts, grid = _item_sums(data, instrument, unit_index, size, lowest,
+                                             points)
     else:
         raise ValueError(f"level must be 'factor' or 'item', got {level!r}")
     answers = np.bincount(unit_index, minlength=size).astype("float64")
@@ -284,7 +314,7 @@ def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
         invited = np.where((has | (answers == 0)) & (answers <= invited), invited, np.nan)
     cells = tuple(units) if by is None else tuple((u, g) for u in units for g in groups)
     return Sums(cells=cells, keys=keys, n=n, s1=s1, s2=s2, counts=counts, answers=answers,
-                invited=invited, points=tuple(range(lowest, highest + 1)))
+                invited=invited, points=tuple(range(lowest, highest + 1)), grid=grid)
 
 
 def category_sums(data: pd.DataFrame, hierarchy: Hierarchy, codes: np.ndarray,
@@ -312,14 +342,12 @@ def category_sums(data: pd.DataFrame, hierarchy: Hierarchy, codes: np.ndarray,
     counts = np.zeros((units, 1, categories))
     flat = unit_index[ok] * categories + codes[ok].astype(np.int64)
     counts[:, 0, :] = np.bincount(flat, minlength=units * categories).reshape(units, categories)
-    numbers = values if values is not None else codes
-    clean = np.where(ok, numbers, 0.0)
-    n = np.bincount(unit_index, weights=ok, minlength=units)[:, None]
-    s1 = np.bincount(unit_index, weights=clean, minlength=units)[:, None]
-    s2 = np.bincount(unit_index, weights=clean ** 2, minlength=units)[:, None]
+    numbers = np.where(ok, values if values is not None else codes, np.nan)
+    grid = 1 if _whole(numbers) else 0
+    n, s1, s2 = (m[:, None] for m in _moments(unit_index, numbers, units, grid))
     answers = np.bincount(unit_index, minlength=units).astype("float64")
     return Sums(cells=tuple(hierarchy.ids), keys=(key,), n=n, s1=s1, s2=s2, counts=counts,
-                answers=answers, invited=np.full(units, np.nan))
+                answers=answers, invited=np.full(units, np.nan), grid=(grid,))
 
 
 def rollup_matrix(hierarchy: Hierarchy) -> "sparse.csr_matrix":
@@ -401,9 +429,17 @@ def rollup(own: Sums, hierarchy: Hierarchy, matrix: "sparse.csr_matrix | None" =
     # N of a subtree is known only when it is known for every unit in it
     unknown_below = up((~known).astype("float64")) > 0
     invited_up = np.where(unknown_below, np.nan, up(np.nan_to_num(invited).reshape(units, groups)))
-    return Sums(cells=own.cells, keys=own.keys, n=up(own.n), s1=up(own.s1), s2=up(own.s2),
-                counts=up(own.counts), answers=up(own.answers),
-                invited=invited_up.reshape(-1), points=own.points)
+    # on a grid the sums move up as the whole numbers they are: exact, in any order
+    grid = np.asarray(own.grid if own.grid else [0] * len(own.keys), dtype="float64")
+    scale = np.where(grid > 0, grid, 1.0)
+
+    def exact(values: np.ndarray, power: int) -> np.ndarray:
+        whole = np.where(grid > 0, np.rint(values * scale ** power), values * scale ** power)
+        return up(whole) / scale ** power
+
+    return Sums(cells=own.cells, keys=own.keys, n=up(own.n), s1=exact(own.s1, 1),
+                s2=exact(own.s2, 2), counts=up(own.counts), answers=up(own.answers),
+                invited=invited_up.reshape(-1), points=own.points, grid=own.grid)
 
 
 def describe(sums: Sums, instrument: Instrument, top_box: int | None = None) -> pd.DataFrame:

@@ -512,8 +512,11 @@ def decide(hierarchy: Hierarchy, blocks: Sequence[Block], policy: "PrivacyPolicy
                        cost)
         reason = _reasons(n, pub, min_n, counted)
         if block.requires is not None:
+            # a question asked only of some: a hidden cell says why its lead is hidden, and
+            # never that none of its persons gave the answer the question depends on
             lead = out[block.requires]
-            reason = np.where(~pub & ~lead.published & (n[:, 0] > 0), lead.reason, reason)
+            reason = np.where(~pub & ~lead.published, lead.reason, reason)
+            reason = np.where(~pub & (reason == "no_answers") & (size > 0), "min_n", reason)
         if block.kind == "factor":
             hidden_count += ~pub & (n[:, 0] > 0)
         groups = {}
