@@ -728,7 +728,6 @@ def build_release(survey: Survey, policy: PrivacyPolicy | None = None) -> Releas
     from workbench.reliability import reliability
 
     policy = policy or PrivacyPolicy.from_config(survey.config)
-    started = time.perf_counter()
     parts: dict[str, list[pd.DataFrame]] = {}
     for wave in survey.waves:
         for name, frame in _wave_tables(survey, wave, policy).items():
@@ -764,7 +763,6 @@ def build_release(survey: Survey, policy: PrivacyPolicy | None = None) -> Releas
         **summary,
         "audit": {"ok": bool(found.empty), "findings": int(len(found)),
                   "checks": found["check"].value_counts().to_dict() if len(found) else {}},
-        "seconds": round(time.perf_counter() - started, 2),
     }
     manifest["instrument_text"] = instrument_text(config.instrument, Path(survey.path))
     return Release(tables=tables, manifest=manifest, instrument=survey.instrument,
