@@ -769,19 +769,29 @@ def test_groups_show_their_factor_means_only(university_release):
 
 def test_published_numbers_are_the_same_to_the_last_bit_however_a_hidden_block_is_split(
         tmp_path):
-    # an outside attacker (helper-14) rebuilt the float arithmetic from the published means:
-    # summed unit by unit, a parent's mean ends in other bits for each way its hidden block
-    # (P's 2 own members and P2's 3) is split, which narrowed P2's sum to a few values
+    # outside attackers (helper-14, helper-15) split a hidden block of 5 (P's own members and
+    # P2) every way and compared the releases: summed in floating point unit by unit, a
+    # parent's mean ended in other bits for each split (which narrowed P2's sum to a few
+    # values); where P2 held more answers than invited, the parents' N became unknown (a
+    # count on P2); where none of P2 was scored, its cells said "no answers"
     parents = {"R": "", "A": "R", "B": "R", "P": "R", "P1": "P", "P2": "P"}
     frame = responses_for({"A": 20, "B": 7, "P": 2, "P1": 6, "P2": 3}, seed=14, skip=0.15)
     block = frame.index[frame["unit_id"].isin(["P", "P2"])]
+    # P2's persons skip every item of F2 in one split: nobody there has an F2 score
+    frame.loc[block[:2], ["B1", "B2"]] = pd.NA
     seen = set()
-    for k, chosen in enumerate(itertools.combinations(block, 3)):
+    splits = [c for size in (1, 2, 3, 4) for c in list(itertools.combinations(block, size))[:3]]
+    splits.append(tuple(block[:2]))
+    for k, chosen in enumerate(splits):
         split = frame.copy()
         split.loc[block, "unit_id"] = "P"
         split.loc[list(chosen), "unit_id"] = "P2"
-        release = release_of(write_dataset(tmp_path / f"d{k}", parents, split))
-        tables = release.tables
+        folder = write_dataset(tmp_path / f"d{k}", parents, split)
+        head = pd.read_csv(folder / "headcount.csv")
+        invited = {"A": 22, "B": 9, "P": 3, "P1": 8, "P2": 2}  # not the split's: the dataset's
+        head["invited"] = head["unit_id"].map(invited)
+        head.to_csv(folder / "headcount.csv", index=False)
+        tables = release_of(folder).tables
         assert tables["factors"].set_index("unit_id").loc["P2", "suppressed"].all()
         seen.add(tuple(pd.util.hash_pandas_object(tables[name], index=False).sum()
                        for name in sorted(tables) if len(tables[name])))

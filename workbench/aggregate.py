@@ -269,8 +269,8 @@ def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
         value there are left out of every group.
     headcount
         That wave's headcount rows (``unit_id``, background columns, ``invited``), or None.
-        A cell with answers but no headcount row, or with more answers than invited, gets
-        ``invited`` NaN (unknown); :func:`rollup` makes its ancestors' NaN too.
+        A unit with answers but no headcount row gets ``invited`` NaN (unknown);
+        :func:`rollup` makes its ancestors' NaN too.
     """
     units = hierarchy.ids
     position = pd.Index(units)
@@ -308,10 +308,14 @@ def own_sums(data: pd.DataFrame, instrument: Instrument, hierarchy: Hierarchy,
         invited = np.bincount(h_index[ok], weights=headcount["invited"].to_numpy()[ok],
                               minlength=size).astype("float64")
         has = np.bincount(h_index[ok], minlength=size) > 0
-        # A unit with no headcount row and no answers has 0 invited of its own. With answers
-        # but no row, or with more answers than invited, its N is unknown (NaN): no finite
-        # population correction there, nor (through rollup) in any unit above it.
-        invited = np.where((has | (answers == 0)) & (answers <= invited), invited, np.nan)
+        # A unit with no headcount row and no answers has 0 invited of its own; with answers
+        # but no row, its N is unknown (NaN): no finite population correction there, nor
+        # (through rollup) in any unit above it. A group without a row has 0 invited: that
+        # a hidden unit has answers of a group the headcount does not list must not reach
+        # the units above it. More answers than invited is judged cell by cell
+        # (:func:`population`), from the cell's own totals only.
+        if by is None:
+            invited = np.where(has | (answers == 0), invited, np.nan)
     cells = tuple(units) if by is None else tuple((u, g) for u in units for g in groups)
     return Sums(cells=cells, keys=keys, n=n, s1=s1, s2=s2, counts=counts, answers=answers,
                 invited=invited, points=tuple(range(lowest, highest + 1)), grid=grid)
@@ -442,6 +446,20 @@ def rollup(own: Sums, hierarchy: Hierarchy, matrix: "sparse.csr_matrix | None" =
                 invited=invited_up.reshape(-1), points=own.points, grid=own.grid)
 
 
+def population(answers: np.ndarray, invited: np.ndarray) -> np.ndarray:
+    """N for the finite population correction of cells with these totals: NaN (unknown, no
+    correction) where the headcount is missing or holds no more persons than answered.
+
+    More answers than invited means the headcount is wrong there; as many means a census by
+    the headcount, whose zero-width interval nobody should trust either. The rule reads the
+    cell's own totals only: a hidden unit below never changes a published cell's N.
+    """
+    answers = np.asarray(answers, dtype="float64")
+    invited = np.asarray(invited, dtype="float64")
+    with np.errstate(invalid="ignore"):
+        return np.where(answers < invited, invited, np.nan)
+
+
 def describe(sums: Sums, instrument: Instrument, top_box: int | None = None) -> pd.DataFrame:
     """Turn sufficient statistics into the statistics columns, one row per cell and key.
 
@@ -450,7 +468,8 @@ def describe(sums: Sums, instrument: Instrument, top_box: int | None = None) -> 
     DataFrame
         ``cell, key, n, invited, mean, sd, se, ci_low, ci_high, moe, pct_<point> ...,
         top_box, answers``: mean and sd of the values; se = sd/sqrt(n) x sqrt(1 - n/N)
-        (N = invited; no correction when N is unknown), moe = t(0.975, n-1) x se and the
+        (N = invited, see :func:`population`; no correction when N is unknown), moe =
+        t(0.975, n-1) x se and the
         95% interval mean +- moe (one se, used everywhere); ``pct_<p>`` = share of answers
         at scale point p (percent), named by the point it counts (``pct_0 .. pct_4`` on a
         0-4 scale), NaN at a point outside the key's own scale; top_box = the share of the
@@ -463,7 +482,8 @@ def describe(sums: Sums, instrument: Instrument, top_box: int | None = None) -> 
         mean = sums.s1 / n
         var = (sums.s2 - sums.s1 ** 2 / n) / (n - 1)
         sd = np.sqrt(np.clip(var, 0.0, None))
-        invited = np.repeat(sums.invited[:, None], n.shape[1], axis=1)
+        invited = np.repeat(population(sums.answers, sums.invited)[:, None], n.shape[1],
+                            axis=1)
         se = sd / np.sqrt(n) * fpc_factor(n, invited)
         t = stdtrit(np.where(n > 1, n - 1, np.nan), 0.975)  # = scipy.stats.t.ppf
         moe = t * se

@@ -512,23 +512,26 @@ def decide(hierarchy: Hierarchy, blocks: Sequence[Block], policy: "PrivacyPolicy
                        cost)
         reason = _reasons(n, pub, min_n, counted)
         if block.requires is not None:
-            # a question asked only of some: a hidden cell says why its lead is hidden, and
-            # never that none of its persons gave the answer the question depends on
+            # a question asked only of some: a hidden cell says why its lead is hidden
             lead = out[block.requires]
             reason = np.where(~pub & ~lead.published, lead.reason, reason)
-            reason = np.where(~pub & (reason == "no_answers") & (size > 0), "min_n", reason)
+        # "no answers" only where nobody of the unit answered at all: that none of a small
+        # unit's persons got a score, answered a question or gave the answer a follow-up
+        # depends on is a count below min_n on a hidden cell
+        reason = np.where(~pub & (reason == "no_answers") & (size > 0), "min_n", reason)
         if block.kind == "factor":
             hidden_count += ~pub & (n[:, 0] > 0)
         groups = {}
         for var, counts in block.groups.items():
-            groups[var] = _decide_groups(tree, counts, n, pub, allowed, min_n, counted)
+            groups[var] = _decide_groups(tree, counts, n, pub, allowed, min_n, counted,
+                                         size)
         out[block.name] = Decision(published=pub, reason=reason, groups=groups)
     return out
 
 
 def _decide_groups(tree: Tree, counts: GroupCounts, total: np.ndarray, total_pub: np.ndarray,
-                   allowed: np.ndarray, min_n: int,
-                   counted: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   allowed: np.ndarray, min_n: int, counted: np.ndarray | None = None,
+                   size: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Rule 4 for one variable: published group cells and their reasons (units x values).
 
     Groups are shown only at the *top* units: at an allowed level, with their own cell
@@ -565,9 +568,10 @@ def _decide_groups(tree: Tree, counts: GroupCounts, total: np.ndarray, total_pub
             axis=1)
         reason[u] = np.select([chosen, cells[:, 0] == 0, ~primary],
                               ["", "no_answers", "min_n"], "complement")
-    shown_elsewhere = allowed & ~top & (total[:, 0] > 0)
-    reason[shown_elsewhere] = "background_level"
-    reason[allowed & ~top & (total[:, 0] == 0)] = "no_answers"
+    # as for the unit's own cells: "no answers" only where nobody of the unit answered at all
+    nobody = (total[:, 0] if size is None else size) == 0
+    reason[allowed & ~top & ~nobody] = "background_level"
+    reason[allowed & ~top & nobody] = "no_answers"
     return pub, reason
 
 

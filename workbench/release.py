@@ -320,7 +320,7 @@ def _wave_tables(survey: Survey, wave: str, policy: PrivacyPolicy) -> dict[str, 
         frame["answers"] = published_answers[cell]
         frame["suppressed"] = ~shown[cell, block]
         frame["reason"] = reasons[cell, block]
-        return _blank(frame, frame["suppressed"].to_numpy()), cell, block
+        return _blank(frame, frame["suppressed"].to_numpy(), ("n", "invited")), cell, block
 
     factors, cell, block = unit_rows(rolled.factor, list(range(len(factor_ids))), pub, why)
     factors["rwg"] = _rwg(rolled.item, instrument).reshape(-1)
@@ -438,10 +438,11 @@ def _wave_tables(survey: Survey, wave: str, policy: PrivacyPolicy) -> dict[str, 
     with np.errstate(divide="ignore", invalid="ignore"):
         rates["rate"] = np.where(rates["invited"] > 0, 100.0 * rates["answers"] /
                                  rates["invited"], np.nan)
+    # more answers than invited: the headcount is wrong there, no rate (the cell's own
+    # totals say so, see aggregate.population)
+    rates.loc[(rates["answers"] > rates["invited"]).to_numpy(), "rate"] = np.nan
     hidden = rates["suppressed"].to_numpy()
-    rates.loc[hidden, ["answers", "rate"]] = np.nan
-    grouped_hidden = hidden & (rates["by"] != "").to_numpy()
-    rates.loc[grouped_hidden, "invited"] = np.nan
+    rates.loc[hidden, ["answers", "rate", "invited"]] = np.nan
 
     units_table = hierarchy.units.rename(columns={"level": "depth"}).copy()
     units_table.insert(0, "wave", wave)
@@ -665,7 +666,8 @@ class Release:
             return None, None
         first = rows.iloc[0]
         answers = None if pd.isna(first["answers"]) else int(first["answers"])
-        invited = None if pd.isna(first["invited"]) else int(round(first["invited"]))
+        invited = None if pd.isna(first["invited"]) or answers is None or \
+            answers > first["invited"] else int(round(first["invited"]))
         return answers, invited
 
     def published(self, unit: str, wave: str) -> bool:
