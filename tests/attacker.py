@@ -481,6 +481,9 @@ def _alpha_population(release, t: Tree, wave: str) -> list[tuple]:
                 0 < int(row.n) - int(complete) < release.policy.min_n:
             leaks.append((wave, "reliability", row.factor, "a few who skipped items counted",
                           int(row.n) - int(complete)))
+        if pd.notna(complete) and 0 < int(complete) < release.policy.min_n:
+            leaks.append((wave, "reliability", row.factor, "a few who answered every item "
+                          "counted", int(complete)))
     return leaks
 
 

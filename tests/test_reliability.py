@@ -116,6 +116,29 @@ def test_reverse_items_are_flipped_and_missing_codes_dropped(tiny_dataset):
         assert table.loc[factor.id, "n_complete"] == 40 - 8
 
 
+def test_a_count_of_complete_answers_below_min_n_is_not_shown(tiny_dataset):
+    # an outside attacker (helper-16): n_complete 4 told that exactly 4 answered every item
+    from workbench.instrument import load_instrument
+
+    instrument = load_instrument("ark")
+    factor = instrument.factors[0]
+    rows = []
+    for r in range(20):
+        answers = {i: 1 + (r + k) % 5 for k, i in enumerate(instrument.item_ids)}
+        if r >= 4:  # 16 of 20 leave the factor's first item blank
+            answers[factor.items[0].id] = ""
+        rows.append(f"r{r},2021,S1," + ",".join(str(answers[i]) for i in instrument.item_ids))
+    header = ",".join(["respondent_id", "wave", "unit_id", *instrument.item_ids])
+    survey = load_survey(tiny_dataset(
+        **{"survey.yaml": "name: Tiny\ninstrument: ark\nwaves: [2021]\n"},
+        headcount__csv="wave,unit_id,invited\n2021,S1,50\n",
+        responses__csv=header + "\n" + "\n".join(rows) + "\n"))
+    table = reliability(survey, wave=2021).set_index("factor")
+    assert table.loc[factor.id, "n"] == 20
+    assert pd.isna(table.loc[factor.id, "n_complete"])
+    assert np.isnan(table.loc[factor.id, "alpha_listwise"])
+
+
 def test_too_few_persons_and_bad_wave(tiny_dataset, university):
     survey = load_survey(tiny_dataset())  # 10 persons, all answering 4: no variance
     table = reliability(survey, min_n=20)

@@ -852,6 +852,9 @@ def _alpha(tree: Tree, reliability: pd.DataFrame, factors: pd.DataFrame, wave: A
             found.append(_violation(wave, "reliability", row.factor, root, "", "alpha",
                                     row.n - complete, "the complete answers tell how many "
                                     "(fewer than min_n) skipped some items"))
+        if pd.notna(complete) and 0 < complete < min_n:
+            found.append(_violation(wave, "reliability", row.factor, root, "", "alpha",
+                                    complete, "fewer than min_n answered every item"))
     return found
 
 

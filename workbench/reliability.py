@@ -139,6 +139,7 @@ def reliability(survey, wave: str | None = None, min_n: int | None = None,
             n = int(answered.any(axis=1).sum())
             n_complete = int(answered.all(axis=1).sum())
             shown = n >= limit
+            complete_shown = not (0 < n_complete < limit or 0 < n - n_complete < limit)
             groups = units if cells is None else _cells(cells, label, factor.id, units)
             icc1, icc2 = icc(scores[:, k], groups) if shown else (float("nan"), float("nan"))
             rows.append({
@@ -149,11 +150,11 @@ def reliability(survey, wave: str | None = None, min_n: int | None = None,
                 "alpha": cronbach_alpha(block) if shown else float("nan"),
                 "icc1": icc1,
                 "icc2": icc2,
-                # beside n, the count of complete answers tells how many skipped items:
+                # a count, so 0 or at least min_n; beside n it tells how many skipped items:
                 # not when they are 1 to min_n - 1, nor the alpha they would shift
-                "n_complete": n_complete if not 0 < n - n_complete < limit else pd.NA,
+                "n_complete": n_complete if complete_shown else pd.NA,
                 "alpha_listwise": (cronbach_alpha(block, pairwise=False)
-                                   if n_complete >= limit and not 0 < n - n_complete < limit
+                                   if n_complete >= limit and complete_shown
                                    else float("nan")),
             })
     columns = [*RELIABILITY_COLUMNS, "icc1", "icc2", "n_complete", "alpha_listwise"]
