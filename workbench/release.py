@@ -441,12 +441,10 @@ def _wave_tables(survey: Survey, wave: str, policy: PrivacyPolicy) -> dict[str, 
     # more answers than invited: the headcount is wrong there, no rate (the cell's own
     # totals say so, see aggregate.population)
     rates.loc[(rates["answers"] > rates["invited"]).to_numpy(), "rate"] = np.nan
+    # a hidden row shows no headcount either: with "too few answers" (1 to min_n - 1), a
+    # headcount below min_n narrows the count (1 invited: exactly 1 answered; helper-17)
     hidden = rates["suppressed"].to_numpy()
-    rates.loc[hidden, ["answers", "rate"]] = np.nan
-    # a hidden unit keeps its headcount (the headcount file's, whatever was answered);
-    # a hidden group's would say how many of a small unit are women
-    grouped_hidden = hidden & (rates["by"] != "").to_numpy()
-    rates.loc[grouped_hidden, "invited"] = np.nan
+    rates.loc[hidden, ["answers", "rate", "invited"]] = np.nan
 
     units_table = hierarchy.units.rename(columns={"level": "depth"}).copy()
     units_table.insert(0, "wave", wave)
