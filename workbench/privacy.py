@@ -356,12 +356,13 @@ def _counted(block: "Block") -> np.ndarray:
     return np.array([k not in block.checked for k in block.keys], dtype=bool)
 
 
-def _reasons(n: np.ndarray, pub: np.ndarray, min_n: int,
-             counted: np.ndarray | None = None) -> np.ndarray:
+def _reasons(n: np.ndarray, pub: np.ndarray, min_n: int, counted: np.ndarray,
+             size: np.ndarray) -> np.ndarray:
     primary = _primary(n, min_n, counted)
-    # "no answers" says that nobody answered any key of the cell: a hidden item whose
-    # neighbour was answered is hidden for too few answers, not for none
-    none = (n[:, counted] if counted is not None else n).max(axis=1, initial=0) == 0
+    # "no answers" only where nobody of the unit answered at all (``size``, the unit's
+    # respondents): that none of a small unit's persons got a score, answered a question or
+    # gave the answer a follow-up depends on is a count below min_n on a hidden cell
+    none = (size == 0) & (n[:, counted].max(axis=1, initial=0) == 0)
     return np.select([pub, none, ~primary], ["", "no_answers", "min_n"],
                      "complement").astype(object)
 
@@ -510,15 +511,11 @@ def decide(hierarchy: Hierarchy, blocks: Sequence[Block], policy: "PrivacyPolicy
         movable = (tree.parent >= 0) & ~large
         pub = _restore(tree, n, _complement(tree, n, pub, min_n, cost, movable), pub, min_n,
                        cost)
-        reason = _reasons(n, pub, min_n, counted)
+        reason = _reasons(n, pub, min_n, counted, size)
         if block.requires is not None:
             # a question asked only of some: a hidden cell says why its lead is hidden
             lead = out[block.requires]
             reason = np.where(~pub & ~lead.published, lead.reason, reason)
-        # "no answers" only where nobody of the unit answered at all: that none of a small
-        # unit's persons got a score, answered a question or gave the answer a follow-up
-        # depends on is a count below min_n on a hidden cell
-        reason = np.where(~pub & (reason == "no_answers") & (size > 0), "min_n", reason)
         if block.kind == "factor":
             hidden_count += ~pub & (n[:, 0] > 0)
         groups = {}
@@ -530,8 +527,8 @@ def decide(hierarchy: Hierarchy, blocks: Sequence[Block], policy: "PrivacyPolicy
 
 
 def _decide_groups(tree: Tree, counts: GroupCounts, total: np.ndarray, total_pub: np.ndarray,
-                   allowed: np.ndarray, min_n: int, counted: np.ndarray | None = None,
-                   size: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   allowed: np.ndarray, min_n: int, counted: np.ndarray,
+                   size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rule 4 for one variable: published group cells and their reasons (units x values).
 
     Groups are shown only at the *top* units: at an allowed level, with their own cell
@@ -564,12 +561,11 @@ def _decide_groups(tree: Tree, counts: GroupCounts, total: np.ndarray, total_pub
             chosen[candidates[np.argmin(cells[candidates, 0])]] = False
         pub[u] = chosen
         ok = (cells >= min_n) | (cells == 0)
-        primary = (cells[:, 0] >= min_n) & (ok if counted is None else ok[:, counted]).all(
-            axis=1)
+        primary = (cells[:, 0] >= min_n) & ok[:, counted].all(axis=1)
         reason[u] = np.select([chosen, cells[:, 0] == 0, ~primary],
                               ["", "no_answers", "min_n"], "complement")
     # as for the unit's own cells: "no answers" only where nobody of the unit answered at all
-    nobody = (total[:, 0] if size is None else size) == 0
+    nobody = size == 0
     reason[allowed & ~top & ~nobody] = "background_level"
     reason[allowed & ~top & nobody] = "no_answers"
     return pub, reason
