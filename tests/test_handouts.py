@@ -450,9 +450,20 @@ def test_hidden_cells_show_no_number_and_say_why(university, releases, handout):
         assert "skjult (tallet for Fakultet for naturvitenskap er skjult)" in text
     if "previous_suppressed" in reasons:
         assert "skjult (tallet for 2019 er skjult)" in text
-    # the group with 3 answers among the units below: no count, the headcount stays
+    # the group with 3 answers among the units below: no count and no headcount; the cover's
+    # headcount of the hidden department says "skjult" too, in every format
     below = h.children.set_index("unit_id")
     assert below.loc["NV-GEO-3", "suppressed"] and pd.isna(below.loc["NV-GEO-3", "answers"])
+    assert pd.isna(below.loc["NV-GEO-3", "invited"])
+    from workbench.handouts import _present
+
+    fmt = _present.Formatter("nb", h.min_n)
+    assert _present.cover(h, fmt)["invited"] == "skjult"
+    assert {r["invited"] for r in _present.children(h, fmt) if r["hidden"]} == {"skjult"}
+    from openpyxl import load_workbook
+
+    first = load_workbook(io.BytesIO(h.xlsx_bytes())).worksheets[0]
+    assert ("Inviterte", "skjult") in {row[:2] for row in first.iter_rows(values_only=True)}
     assert "skjult (færre enn 5 svar)" in text
     assert "skjult" in cells
 

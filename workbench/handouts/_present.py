@@ -454,14 +454,13 @@ def comparison_key(h: "Handout", fmt: Formatter, blocks: list[dict]) -> dict:
 def _rate_row(r, fmt: Formatter) -> dict:
     """Answers, invited and response rate of one row of a rates view, or why they are hidden.
 
-    The number invited is the headcount (published for every unit); answers and the rate
-    hide together."""
-    invited = fmt.count(r["invited"])
+    Answers, the headcount and the rate hide together (beside "too few answers", a headcount
+    would say how few); a published row without a known headcount shows a dash."""
     if r["suppressed"]:
-        return {"hidden": fmt.hidden(r["reason"]), "answers": fmt.word, "invited": invited,
+        return {"hidden": fmt.hidden(r["reason"]), "answers": fmt.word, "invited": fmt.word,
                 "rate": fmt.word}
     rate = r["rate"] if not _missing(r["rate"]) else None
-    return {"hidden": "", "answers": fmt.count(r["answers"]), "invited": invited,
+    return {"hidden": "", "answers": fmt.count(r["answers"]), "invited": fmt.count(r["invited"]),
             "rate": fmt.pct(rate)}
 
 
@@ -474,7 +473,7 @@ def cover(h: "Handout", fmt: Formatter) -> dict:
     """The key figures of the cover: the unit's answers, invited and response rate."""
     now = h.rates.loc[h.rates["wave"].astype(str) == h.wave]
     if not len(now):
-        return {"hidden": fmt.hidden("no_answers"), "answers": fmt.word, "invited": "\u2013",
+        return {"hidden": fmt.hidden("no_answers"), "answers": fmt.word, "invited": fmt.word,
                 "rate": fmt.word}
     return _rate_row(now.iloc[0], fmt)
 

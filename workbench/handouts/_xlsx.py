@@ -123,7 +123,7 @@ def build_xlsx(h: "Handout") -> bytes:
             (ctx["org"], "", None), (ctx["instrument_name"], "", None),
             (t("unit"), h.unit_name, None), (t("path"), " > ".join(h.path), None),
             (t("wave"), h.wave, None), (t("answers"), answers, COUNT),
-            (t("invited"), invited if invited is not None else "\u2013", COUNT),
+            (t("invited"), invited, COUNT),
             (t("rate"), rate, SHARE), (ctx["made"], "", None)):
         s.line([label, value], [None, number_format if not isinstance(value, str) else None])
     if ctx["cover"]["hidden"]:
@@ -253,7 +253,7 @@ def build_xlsx(h: "Handout") -> bytes:
     s.header([t("wave"), t("answers"), t("invited"), t("rate")])
     for _, r in h.rates.iterrows():
         answers, invited, rate = _rate_values(r)
-        s.line([str(r["wave"]), answers, invited if invited is not None else "\u2013", rate],
+        s.line([str(r["wave"]), answers, invited, rate],
                [None, COUNT, COUNT, SHARE])
     if len(h.children):
         s.skip()
@@ -261,8 +261,7 @@ def build_xlsx(h: "Handout") -> bytes:
         s.header([t("unit"), t("answers"), t("invited"), t("rate")])
         for _, r in h.children.iterrows():
             answers, invited, rate = _rate_values(r)
-            s.line([r["unit_name"], answers, invited if invited is not None else "\u2013",
-                    rate], [None, COUNT, COUNT, SHARE])
+            s.line([r["unit_name"], answers, invited, rate], [None, COUNT, COUNT, SHARE])
         s.skip()
         s.text(t("units_below_note"))
     s.finish()
@@ -357,12 +356,13 @@ def _workshop_sheet(book: Workbook, h: "Handout", w: dict, t, sub: str, colours:
             ws.column_dimensions[get_column_letter(c)].width or 0, 22)
 
 
-def _rate_values(row) -> tuple[int | None, int | None, float | str | None]:
+def _rate_values(row) -> tuple[int | None, int | str | None, float | str | None]:
     """Answers, invited and the response rate (a fraction) of a rates row; None where hidden
-    (written as the suppressed word); the rate is a dash when nobody's headcount is known."""
-    invited = None if _missing(row["invited"]) else int(row["invited"])
+    (written as the suppressed word: all three hide together); the headcount and the rate are
+    dashes on a published row whose headcount is not known."""
     if bool(row["suppressed"]):
-        return None, invited, None
+        return None, None, None
+    invited = "\u2013" if _missing(row["invited"]) else int(row["invited"])
     answers = None if _missing(row["answers"]) else int(row["answers"])
     return answers, invited, "\u2013" if _missing(row["rate"]) else _pct(row["rate"])
 
