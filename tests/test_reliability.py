@@ -145,3 +145,16 @@ def test_too_few_persons_and_bad_wave(tiny_dataset, university):
     assert table["alpha"].isna().all() and (table["n"] == 10).all()
     with pytest.raises(UsageError, match="wave '2020'"):
         reliability(university, wave="2020")
+
+
+def test_the_order_of_the_rows_changes_no_bit(university, tmp_path):
+    # an outside attacker (helper-18): alpha and the ICCs moved in their last bits when the
+    # rows of responses.csv were shuffled; a published number must follow from the answers
+    import shutil
+
+    shutil.copytree(university.path, tmp_path / "u", ignore=shutil.ignore_patterns(".workbench"))
+    rows = pd.read_csv(tmp_path / "u" / "responses.csv", dtype=str, keep_default_na=False)
+    rows.sample(frac=1.0, random_state=3).to_csv(tmp_path / "u" / "responses.csv", index=False)
+    shuffled = load_survey(tmp_path / "u")
+    pd.testing.assert_frame_equal(reliability(university), reliability(shuffled),
+                                  check_exact=True)
