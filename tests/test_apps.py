@@ -628,3 +628,22 @@ def test_explorer_workshop_views(tmp_path, muni, monkeypatch):
     assert "<img" in overview.html or "<svg" in overview.html
     first = render(state.with_wave("2021").with_view("followup"), release)
     assert "første runde" in first.html
+
+
+def test_size_gives_no_headcount_the_answers_contradict(tiny_dataset):
+    # more answers than invited: the headcount is wrong there and no rate is shown; as many
+    # as invited is a response rate of 100 % (the rates table's rule, read back)
+    from workbench.instrument import load_instrument
+    from workbench.release import build_release
+    from workbench.validate import load_survey
+
+    items = load_instrument("tifaktor").item_ids
+    rows = [f"r{i},2021,{'S1' if i < 6 else 'S2'}," + ",".join(["4"] * len(items))
+            for i in range(12)]
+    release = build_release(load_survey(tiny_dataset(
+        headcount__csv="wave,unit_id,invited\n2021,S1,5\n2021,S2,6\n",
+        responses__csv=",".join(["respondent_id", "wave", "unit_id", *items]) + "\n"
+        + "\n".join(rows) + "\n")))
+    assert release.size("S1", "2021") == (6, None)
+    assert release.size("S2", "2021") == (6, 6)
+    assert release.size("K", "2021") == (12, None)

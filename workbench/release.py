@@ -661,15 +661,17 @@ class Release:
         return frame.iloc[0:0] if rows is None else frame.iloc[rows]
 
     def size(self, unit: str, wave: str) -> tuple[int | None, int | None]:
-        """(answers, invited) of the unit's subtree in ``wave``; None where not published."""
+        """(answers, invited) of the unit's subtree in ``wave``; None where not published, and
+        invited None where the rates table gives no rate (no headcount, or one the answers
+        contradict)."""
         rows = self.cut("rates", unit, wave)
         rows = rows.loc[rows["by"] == ""] if len(rows) else rows
         if not len(rows):
             return None, None
         first = rows.iloc[0]
         answers = None if pd.isna(first["answers"]) else int(first["answers"])
-        invited = None if pd.isna(first["invited"]) or answers is None or \
-            answers > first["invited"] else int(round(first["invited"]))
+        invited = None if answers is None or pd.isna(first["rate"]) else \
+            int(round(first["invited"]))
         return answers, invited
 
     def published(self, unit: str, wave: str) -> bool:
