@@ -64,3 +64,24 @@ def test_handouts_help_is_the_real_parser(capsys):
     assert main(["handouts", "--help"]) == 0
     out = capsys.readouterr().out
     assert "--all" in out and "--format" in out
+
+
+def test_a_path_that_cannot_be_written_is_one_line(tiny_dataset, tmp_path):
+    # a newcomer (helper-19): an --out into a missing folder, or onto a file, was a traceback
+    folder = tiny_dataset()
+    (tmp_path / "afile").write_text("")
+    for argv in (["stats", str(folder), "--out", str(tmp_path / "nodir" / "x.csv")],
+                 ["release", str(folder), "--out", str(tmp_path / "afile")],
+                 ["handouts", str(folder), "--unit", "K", "--format", "html",
+                  "--out", str(tmp_path / "afile")]):
+        run = subprocess.run([sys.executable, "-m", "workbench.cli", *argv],
+                             capture_output=True, text=True)
+        assert run.returncode == 2, argv
+        assert "Traceback" not in run.stderr and run.stderr.count("\n") == 1, run.stderr
+        assert "folder you can write to" in run.stderr
+
+
+def test_validate_given_a_file_asks_for_the_folder(tiny_dataset, capsys):
+    folder = tiny_dataset()
+    assert main(["validate", str(folder / "responses.csv")]) == 2
+    assert "this is a file; give the dataset folder" in capsys.readouterr().out

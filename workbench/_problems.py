@@ -22,6 +22,9 @@ __all__ = ["Problem", "MESSAGES", "SEVERITY"]
 MESSAGES: dict[str, tuple[str, str, str]] = {
     # The dataset cannot be used at all.
     "missing_file": ("unusable", "file not found", "filen finnes ikke"),
+    "not_a_folder": ("unusable", "this is a file; give the dataset folder (the one that holds "
+                     "survey.yaml)", "dette er en fil; oppgi datasettmappen (den som har "
+                     "survey.yaml)"),
     "empty_file": ("unusable", "the file is empty", "filen er tom"),
     "no_data_rows": ("unusable", "the file has a header but no data rows",
                      "filen har overskrifter, men ingen datarader"),

@@ -428,6 +428,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. 'workbench stats ... | head': the reader has what it wants
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as exc:  # a path the user gave that cannot be written (or read): one line
+        where = exc.filename if exc.filename is not None else "a file"
+        print(f"workbench {args.command}: error: cannot use {where} ({exc.strerror or exc}); "
+              "choose a path in a folder you can write to", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

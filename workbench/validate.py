@@ -728,7 +728,8 @@ def validate_dataset(path: str | Path) -> Validation:
     folder = Path(path)
     name = str(path)
     if not folder.is_dir():
-        return Validation(Report(name, (Problem("missing_file", name),)), None)
+        code = "not_a_folder" if folder.exists() else "missing_file"
+        return Validation(Report(name, (Problem(code, name),)), None)
     problems: list[Problem] = []
     files: list[FileCount] = []
 
