@@ -55,6 +55,11 @@ def test_alike_different(university_release):
     largest = ((table["mean"] - 1) * (5 - table["mean"]) * table["n"] / (table["n"] - 1))
     assert np.allclose(table["spread"], table["sd"] / largest ** 0.5)
     assert views.alike_different(university_release, _small_unit(university_release)).empty
+    # a newcomer (helper-19): with fewer than 2k items published, one statement stood in
+    # both lists; now each takes half (7 items: 3 and 3)
+    few = views.alike_different(university_release, "AD-ADM-1", wave="2014", k=5)
+    assert few["kind"].value_counts().to_dict() == {"alike": 3, "different": 3}
+    assert few["key"].is_unique
 
 
 def test_response_rates(university, university_release):

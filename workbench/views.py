@@ -214,8 +214,9 @@ def alike_different(release, unit: str, wave: str | int | None = None, k: int = 
     Returns
     -------
     DataFrame
-        ``kind`` (``alike`` or ``different``), ``key, label, mean, sd, spread, n``; empty
-        when the unit's item cells are hidden.
+        ``kind`` (``alike`` or ``different``), ``key, label, mean, sd, spread, n``: at most
+        ``k`` of each, never one item in both (with fewer than ``2k`` published items each
+        takes half); empty when fewer than two of the unit's item cells are published.
     """
     from workbench.agreement import relative_spread
 
@@ -229,6 +230,8 @@ def alike_different(release, unit: str, wave: str | int | None = None, k: int = 
         np.array([s.min for s in scales], dtype="float64"),
         np.array([s.max for s in scales], dtype="float64")))
     items = items.dropna(subset=["spread"])
+    # with fewer than 2k items, each list takes half, so that no item is in both
+    k = min(k, len(items) // 2)
     columns = ["key", "label", "mean", "sd", "spread", "n"]
     alike = items.nsmallest(k, "spread")[columns].assign(kind="alike")
     different = items.nlargest(k, "spread")[columns].assign(kind="different")
