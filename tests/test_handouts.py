@@ -1249,14 +1249,14 @@ def test_comparisons_show_the_interval_the_word_and_what_a_unit_can_tell(release
     d, n = float(np.median(detect)), int(np.median(answers))
     key = " ".join(structure(_section(html, "comparisons"))[1].split())
     if d > 0.2 + 1e-9:
-        expected = (f"Med {n} svar kan forskjeller under {number(d, lang, 1)} ikke skilles fra "
-                    "tilfeldigheter." if lang == "nb" else
-                    f"With {n} answers, differences under {number(d, lang, 1)} cannot be "
-                    "told from chance.")
+        expected = (f"Med {n} svar må en forskjell som regel være minst {number(d, lang, 1)} "
+                    "poeng for å kunne skilles fra tilfeldigheter." if lang == "nb" else
+                    f"With {n} answers, a difference usually has to be at least "
+                    f"{number(d, lang, 1)} points to be told from chance.")
         assert expected in key
         assert ("kan ikke avgjøres" if lang == "nb" else "cannot tell") in key
     else:
-        assert f"Med {n} svar kan forskjeller helt ned til 0,2 poeng" in key
+        assert f"Med {n} svar kan alle forskjeller som betyr noe (minst 0,2 poeng)" in key
     assert ("minst 0,2 poeng" if lang == "nb" else "at least 0.2 points") in key
     for word in _WORDS[lang].values():
         assert word in key

@@ -16,15 +16,19 @@ def test_doctests_run():
 
 
 @pytest.mark.parametrize("n, detectable, lang, expected", [
-    (7, 0.86, "nb", "Med 7 svar kan forskjeller under 0,9 ikke skilles fra tilfeldigheter."),
-    (7, 0.86, "en", "With 7 answers, differences under 0.9 cannot be told from chance."),
-    (12, 1.249, "nb", "Med 12 svar kan forskjeller under 1,2 ikke skilles fra tilfeldigheter."),
+    (7, 0.86, "nb", "Med 7 svar må en forskjell som regel være minst 0,9 poeng for å kunne "
+                    "skilles fra tilfeldigheter."),
+    (7, 0.86, "en", "With 7 answers, a difference usually has to be at least 0.9 points to be "
+                    "told from chance."),
+    (12, 1.249, "nb", "Med 12 svar må en forskjell som regel være minst 1,2 poeng for å kunne "
+                      "skilles fra tilfeldigheter."),
     # one decimal would read as the threshold itself: two decimals instead
-    (40, 0.21, "en", "With 40 answers, differences under 0.21 cannot be told from chance."),
-    (412, 0.2, "nb", "Med 412 svar kan forskjeller helt ned til 0,2 poeng skilles fra "
-                     "tilfeldigheter."),
-    (5887, 0.2, "en", "With 5,887 answers, differences down to 0.2 points can be told from "
-                      "chance."),
+    (40, 0.21, "en", "With 40 answers, a difference usually has to be at least 0.21 points to "
+                     "be told from chance."),
+    (412, 0.2, "nb", "Med 412 svar kan alle forskjeller som betyr noe (minst 0,2 poeng) "
+                     "skilles fra tilfeldigheter."),
+    (5887, 0.2, "en", "With 5,887 answers, every difference that matters (at least 0.2 "
+                      "points) can be told from chance."),
 ])
 def test_detectable_sentence(n, detectable, lang, expected):
     assert words.detectable_sentence(n, detectable, lang) == expected
