@@ -297,7 +297,7 @@ _TEXTS = {
     "size": ("{answers} svar av {invited} inviterte ({rate})",
              "{answers} answers of {invited} invited ({rate})"),
     "size_no_invited": ("{answers} svar", "{answers} answers"),
-    "size_hidden": ("antall svar vises ikke ({why})", "the number of answers is not shown ({why})"),
+    "size_hidden": ("Antall svar: {why}", "Answers: {why}"),
     "not_in_wave": ("Enheten finnes ikke i denne runden.", "The unit does not exist in this wave."),
     "no_parent": ("Den øverste enheten har ingen overordnet enhet.",
                   "The top unit has no parent unit."),
