@@ -111,10 +111,11 @@ def stats_table(source, wave: str | int | None = None, level: str = "factor",
         ci_high, moe, pct_<point> ..., top_box, suppressed, reason``, then ``answers``
         (persons who answered at all, where published), ``depth`` (0 = the top unit),
         ``parent_id``, ``rwg`` (agreement within the unit, factor rows), ``top_box_low,
-        top_box_high`` (the top-box share's 95 % Wilson interval) and, with ``by``,
-        ``by, group``. Hidden rows leave n, answers and
-        mean .. top_box empty (privacy rule 5); se includes the finite population
-        correction and moe = t(0.975, n - 1) x se.
+        top_box_high`` (the top-box share's 95 % Wilson interval), ``dist_reason`` (factor
+        rows: why the distribution, top box and rwg are empty, in ``reason``'s codes, also
+        on a published row; empty where they are shown) and, with ``by``, ``by, group``.
+        Hidden rows leave n, answers and mean .. top_box empty (privacy rule 5); se
+        includes the finite population correction and moe = t(0.975, n - 1) x se.
     """
     if level not in ("factor", "item"):
         raise UsageError(f"level must be 'factor' or 'item', got {level!r}")
@@ -147,7 +148,8 @@ def stats_table(source, wave: str | int | None = None, level: str = "factor",
     out["n"] = out["n"].round().astype("Int64")
     out["answers"] = out["answers"].round().astype("Int64")
     columns = stat_columns([c[4:] for c in _points(table)]) + list(EXTRA_COLUMNS)
-    columns += [c for c in ("rwg", "top_box_low", "top_box_high") if c in out.columns]
+    columns += [c for c in ("rwg", "top_box_low", "top_box_high", "dist_reason")
+                if c in out.columns]
     columns += ["by", "group"] if by else []
     return out.loc[:, columns].reset_index(drop=True)
 
