@@ -85,3 +85,17 @@ def test_validate_given_a_file_asks_for_the_folder(tiny_dataset, capsys):
     folder = tiny_dataset()
     assert main(["validate", str(folder / "responses.csv")]) == 2
     assert "this is a file; give the dataset folder" in capsys.readouterr().out
+
+
+def test_a_misspelt_option_or_unit_gets_the_commands_own_help(tiny_dataset, capsys):
+    # a newcomer (helper-19): '--unti' got the top level's usage and no hint; 's1' no hint
+    folder = tiny_dataset()
+    assert main(["stats", str(folder), "--unti", "S1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: workbench stats")
+    assert "unrecognized arguments: --unti S1 (did you mean --unit?)" in err
+    assert main(["validate", str(folder), "--quaratine", "q.csv"]) == 2
+    assert "(did you mean --quarantine?)" in capsys.readouterr().err
+    assert main(["stats", str(folder), "--unit", "s1"]) == 2
+    assert "unit 's1' is not in the hierarchy of wave 2021; did you mean S1" in \
+        capsys.readouterr().err

@@ -407,7 +407,33 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--pool-size", type=int, default=2,
                    help="preheated kernels waiting for leader pages (default 2)")
     p.set_defaults(func=_cmd_serve)
+    _own_parser(parser)
     return parser
+
+
+def _own_parser(parser: argparse.ArgumentParser) -> None:
+    """Let every (sub-)command know its own parser (``args._parser``), so that a misspelt
+    option gets that command's usage line, not the top level's."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                child.set_defaults(_parser=child)
+                _own_parser(child)
+
+
+def _unrecognized(parser: argparse.ArgumentParser, extra: Sequence[str]) -> None:
+    """The command's own usage error for arguments it does not know, with the closest
+    option where one is near (``--unti`` -> ``--unit``); exits 2."""
+    import difflib
+
+    options = [o for o in parser._option_string_actions if o.startswith("--")]
+    hint = ""
+    for word in extra:
+        close = difflib.get_close_matches(word.split("=")[0], options, n=1)
+        if word.startswith("-") and close:
+            hint = f" (did you mean {close[0]}?)"
+            break
+    parser.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -415,7 +441,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            _unrecognized(getattr(args, "_parser", parser), extra)
     except SystemExit as exc:  # argparse already printed one line of usage error
         return int(exc.code or 0) if exc.code in (0, None) else 2
     try:

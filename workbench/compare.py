@@ -42,7 +42,6 @@ Examples
 
 from __future__ import annotations
 
-import difflib
 import warnings
 from typing import Mapping, Sequence
 
@@ -650,15 +649,6 @@ def _check_wave(source, wave) -> str:
     return label
 
 
-def _check_unit(hierarchy: Hierarchy, unit, wave: str) -> str:
-    unit = str(unit)
-    if unit not in hierarchy:
-        close = difflib.get_close_matches(unit, hierarchy.ids, n=3, cutoff=0.6)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise UsageError(f"unit {unit!r} is not in the hierarchy of wave {wave}{hint}")
-    return unit
-
-
 def _adjust_method(method: str) -> str:
     aliases = {"bh": "fdr_bh", "fdr": "fdr_bh", "benjamini-hochberg": "fdr_bh"}
     name = aliases.get(str(method).lower(), str(method).lower())
@@ -775,7 +765,8 @@ def compare(release, unit: str, against: str, wave: str | None = None, threshold
     method = _adjust_method(adjust or ("fdr_bh" if against == "siblings" else "holm"))
     wave = _check_wave(release, wave)
     hierarchy = release.hierarchy(wave)
-    unit = _check_unit(hierarchy, unit, wave)
+    unit = str(unit)
+    hierarchy.require(unit, wave)
     if against == "benchmark" and level != "factor":
         raise UsageError("benchmarks are given per factor; compare against the benchmark with "
                          "level='factor'")

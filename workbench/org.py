@@ -141,6 +141,24 @@ class Hierarchy:
     def __contains__(self, unit_id: object) -> bool:
         return unit_id in self._parent
 
+    def require(self, unit: str, wave: str) -> None:
+        """UsageError naming the closest unit ids (case and spaces ignored) when ``unit`` is
+        not in this tree of ``wave``."""
+        if unit in self:
+            return
+        import difflib
+
+        from workbench.errors import UsageError
+        from workbench.io import fold
+
+        folded: dict[str, list[str]] = {}
+        for unit_id in self.ids:
+            folded.setdefault(fold(unit_id), []).append(unit_id)
+        close = difflib.get_close_matches(fold(unit), list(folded), n=3, cutoff=0.6)
+        names = [u for c in close for u in folded[c]][:3]
+        hint = f"; did you mean {', '.join(names)}?" if names else ""
+        raise UsageError(f"unit {unit!r} is not in the hierarchy of wave {wave}{hint}")
+
     def __len__(self) -> int:
         return len(self._parent)
 

@@ -17,8 +17,6 @@ Examples
 
 from __future__ import annotations
 
-import difflib
-
 import pandas as pd
 
 from workbench.errors import UsageError
@@ -53,11 +51,7 @@ def check_wave(source, wave: str | int | None) -> tuple[str, ...]:
 
 def check_unit(source, unit: str, wave: str) -> None:
     """UsageError naming the closest unit ids when ``unit`` is not in ``wave``'s hierarchy."""
-    hierarchy = source.hierarchy(wave)
-    if unit not in hierarchy:
-        close = difflib.get_close_matches(unit, hierarchy.ids, n=3, cutoff=0.6)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise UsageError(f"unit {unit!r} is not in the hierarchy of wave {wave}{hint}")
+    source.hierarchy(wave).require(unit, wave)
 
 
 def _points(table: pd.DataFrame) -> list[str]:
