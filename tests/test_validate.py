@@ -47,6 +47,21 @@ def test_rows_balance_with_problems(tiny_dataset):
     assert result.report.exit_code == 1
 
 
+def test_blank_rows_inside_the_table_are_said(tiny_dataset):
+    # a newcomer (helper-19): blank and all-comma lines were skipped without a word
+    responses = (tiny_dataset() / "responses.csv").read_text().splitlines()
+    width = responses[0].count(",")
+    responses[3:3] = ["", "," * width, "   "]
+    folder = tiny_dataset(**{"responses.csv": "\n".join(responses) + "\n\n\n"})
+    report = validate_dataset(folder).report
+    count = report.count("responses.csv")
+    assert (count.read, count.accepted, count.rejected) == (10, 10, 0)
+    notes = [p for p in report.problems if p.code == "blank_rows"]
+    assert len(notes) == 1 and notes[0].detail["rows"] == "4, 5, 6"  # not the trailing ones
+    assert "3 blank row(s) skipped (rows 4, 5, 6)" in notes[0].message("en")
+    assert report.exit_code == 0
+
+
 def test_labels_and_missing_codes(tiny_dataset, tmp_path):
     folder = tiny_dataset(**{
         "survey.yaml": "name: T\ninstrument: tifaktor\nwaves: [2021]\nmapping: map.yaml\n",

@@ -157,6 +157,8 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                  "count as rejected and go to the quarantine file: rows {rows}",
                  "{count} rad(er) holdt utenfor av filtrene i mappingfilen ({filters}); de "
                  "regnes som avvist og skrives til karantenefilen: rad {rows}"),
+    "blank_rows": ("note", "{count} blank row(s) skipped (rows {rows}); they hold no answers",
+                   "{count} tomme rad(er) hoppet over (rad {rows}); de har ingen svar"),
     "other_sheets": ("note", "read sheet {value!r}, the first; the workbook also has {others} "
                      "(set sheet: in the mapping file to read another)",
                      "leste arket {value!r}, det første; arbeidsboken har også {others} (sett "

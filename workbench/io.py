@@ -266,7 +266,8 @@ _BROKEN = "\x00broken"  # first field of a record the csv module could not read
 
 
 def _csv_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield (file row where the record starts, fields); blank lines are skipped.
+    """Yield (file row where the record starts, fields); a blank line (no cell with text)
+    comes as ``(row, [])``, for the reader to count.
 
     A record the csv module cannot read (a field beyond its size limit, e.g. after a stray
     quote) comes as ``[_BROKEN, reason, last row]``; reading goes on after it.
@@ -284,8 +285,7 @@ def _csv_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
             yield start, [_BROKEN, str(exc), str(reader.line_num)]
             start = reader.line_num + 1
             continue
-        if any(cell.strip() for cell in record):
-            yield start, record
+        yield start, record if any(cell.strip() for cell in record) else []
         start = reader.line_num + 1
 
 
@@ -407,8 +407,7 @@ def _xlsx_records(path: Path, sheet: str | None) -> Iterator[tuple[int, list[str
             cells = [_cell(v) for v in values]
             while cells and cells[-1] == "":
                 cells.pop()
-            if cells:
-                yield number, cells
+            yield number, cells  # [] for a blank row, for the reader to count
     finally:
         book.close()
 
@@ -538,6 +537,8 @@ def read_table(path: Path, required: Iterable[str] = (), mapping: ColumnMapping 
         else:
             records, kind = _records(path, mapping.sheet)
             records = list(records)
+            blank = [row for row, cells in records if not cells]
+            records = [(row, cells) for row, cells in records if cells]
             if kind == "xlsx":
                 sheets = _xlsx_sheets(path)
                 sheet = mapping.sheet or sheets[0]
@@ -576,6 +577,13 @@ def read_table(path: Path, required: Iterable[str] = (), mapping: ColumnMapping 
         frame, rows, rejected, raw_rows = _body(records[header_at + 1:], header, kind, name,
                                                 problems)
         read = len(rows) + len(rejected)
+        # blank rows between the header and the last record hold no answers: not rows read,
+        # but said, so that the rows of the file add up (trailing ones are not worth a word)
+        inside = [r for r in blank if header_row < r < records[-1][0]]
+        if inside:
+            problems.append(Problem("blank_rows", name, detail={
+                "count": len(inside),
+                "rows": ", ".join(map(str, inside[:10])) + (", ..." if len(inside) > 10 else "")}))
     # Filters and label maps may name a column by the export's name or the workbench's.
     by_fold = {fold(s): h for s, h in zip(source, header) if h}
     by_fold.update({fold(h): h for h in header if h})
