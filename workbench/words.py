@@ -198,9 +198,13 @@ _READING = {
         "varies a lot by chance, so only large differences can be told from chance."),
     "interval": (
         "Intervallet viser hvor stor forskjellen sannsynligvis er (95 % sikkerhet): går det "
-        "over null, kan forskjellen like gjerne gå den andre veien.",
+        "over null, kan forskjellen like gjerne gå den andre veien. Det er ikke justert for at "
+        "mange faktorer testes samtidig, men ordet er det: et intervall som så vidt ikke går "
+        "over null, kan derfor stå som «kan ikke avgjøres».",
         "The interval shows how large the difference probably is (95 % confidence): when it "
-        "spans zero, the difference may just as well go the other way."),
+        "spans zero, the difference may just as well go the other way. It is not adjusted for "
+        "testing many factors at once, but the word is: an interval that only just misses zero "
+        "can therefore read 'cannot tell'."),
 }
 
 
