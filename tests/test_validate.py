@@ -97,3 +97,15 @@ def test_json_report(tiny_dataset):
 def test_load_survey_unusable(tmp_path):
     with pytest.raises(DatasetError, match="survey.yaml: file not found"):
         load_survey(tmp_path)
+
+
+def test_a_missing_column_lists_the_columns_found_and_says_when_there_are_more(tiny_dataset):
+    from workbench.instrument import load_instrument
+
+    items = load_instrument("tifaktor").item_ids  # 35 columns without respondent_id
+    header = ",".join(["wave", "unit_id", *items])
+    folder = tiny_dataset(responses__csv=header + "\n" + "2021,S1," + ",".join(["4"] * 35)
+                          + "\n")
+    report = validate_dataset(folder).report
+    message = next(p for p in report.problems if p.code == "missing_column").message("en")
+    assert "'respondent_id' is missing" in message and message.endswith(", ... (+7)")

@@ -557,7 +557,7 @@ def read_table(path: Path, required: Iterable[str] = (), mapping: ColumnMapping 
         missing = [c for c in needed if c not in header]
         if missing:
             raise _unusable(Problem("missing_column", name, column=missing[0],
-                                    detail={"found": ", ".join(source[:30])}))
+                                    detail={"found": _listed(source)}))
         _check_duplicates(header, name, None)
         frame.columns = header
         rows = np.arange(1, len(frame) + 1, dtype=np.int64)
@@ -651,6 +651,13 @@ def read_table(path: Path, required: Iterable[str] = (), mapping: ColumnMapping 
                     labels=labels, sheet=sheet, filter_columns=frozenset(filter_columns))
 
 
+def _listed(columns: Iterable[Any], first: int = 30) -> str:
+    """The first ``first`` column names, then ", ... (+k)" for the k more when there are."""
+    columns = [str(c) for c in columns]
+    more = len(columns) - first
+    return ", ".join(columns[:first]) + (f", ... (+{more})" if more > 0 else "")
+
+
 def _hint(value: str, choices: Iterable[str]) -> Text | str:
     """"; did you mean ..." for the closest of ``choices``, compared folded."""
     import difflib
@@ -693,7 +700,7 @@ def _find_header(records: list[tuple[int, list[str]]], needed: list[str], rename
         if len(set(needed) & set(first)) > 0:
             missing = [c for c in needed if c not in first]
             raise _unusable(Problem("missing_column", name, column=missing[0],
-                                    detail={"found": ", ".join(records[0][1][:30])}))
+                                    detail={"found": _listed(records[0][1])}))
         raise _unusable(Problem("header_not_found", name,
                                 detail={"expected": ", ".join(needed),
                                         "scanned": HEADER_SCAN_ROWS, **where}))
