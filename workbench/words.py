@@ -201,7 +201,7 @@ _READING = {
         "over null, kan forskjellen like gjerne gå den andre veien. Det er ikke justert for at "
         "mange faktorer testes samtidig, men ordet er det: et intervall som så vidt ikke går "
         "over null, kan derfor stå som «kan ikke avgjøres».",
-        "The interval shows how large the difference probably is (95 % confidence): when it "
+        "The interval shows how large the difference probably is (95% confidence): when it "
         "spans zero, the difference may just as well go the other way. It is not adjusted for "
         "testing many factors at once, but the word is: an interval that only just misses zero "
         "can therefore read 'cannot tell'."),

@@ -150,7 +150,7 @@ TEXTS = {
         "statement's mean (100 % = the answers split between the two ends). So the ranking "
         "does not simply follow the mean: a statement nearly everyone rates at the top cannot "
         "spread much."),
-    "top_box_ci": ("Andel enig (95 % intervall)", "Share agreeing (95 % interval)"),
+    "top_box_ci": ("Andel enig (95 % intervall)", "Share agreeing (95% interval)"),
     "agreement": ("Enighet", "Agreement"),
     "against_parent": ("Mot resten av overordnet enhet", "Against the rest of the parent unit"),
     "against_benchmark": ("Mot referansetallet", "Against the benchmark"),
