@@ -99,3 +99,11 @@ def test_a_misspelt_option_or_unit_gets_the_commands_own_help(tiny_dataset, caps
     assert main(["stats", str(folder), "--unit", "s1"]) == 2
     assert "unit 's1' is not in the hierarchy of wave 2021; did you mean S1" in \
         capsys.readouterr().err
+
+
+def test_handouts_for_one_unit_say_where_the_files_are(tiny_dataset, tmp_path, capsys):
+    folder = tiny_dataset()
+    assert main(["handouts", str(folder), "--unit", "K", "--format", "html", "--lang", "nb",
+                 "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    path = tmp_path / "out" / "K" / "handout-2021-nb.html"
+    assert path.exists() and f"workbench handouts: written {path}" in capsys.readouterr().err

@@ -56,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
             store.close()
     if args.all or result.failed:
         print(f"workbench handouts: {result.summary()}", file=sys.stderr)
+    else:  # one unit: say where its files are
+        for _, paths in result.written:
+            for path in paths:
+                print(f"workbench handouts: written {path}", file=sys.stderr)
     for unit, error in result.failed:
         print(f"workbench handouts: {unit}: {error}", file=sys.stderr)
     return result.exit_code
