@@ -89,7 +89,9 @@ TEXTS = {
          "tilfeldige svar.",
          "En forskjell kalles reell bare når den er statistisk sikker og minst 0,2 poeng. "
          "Små forskjeller kan skyldes tilfeldigheter.",
-         "Resultater fra færre enn {min_n} personer vises aldri: de står som «skjult»."],
+         "Resultater fra færre enn {min_n} personer vises aldri: de står som «skjult». Også i "
+         "en stor enhet kan et tall stå som «skjult (vern av en liten gruppe)»: sammen med "
+         "andre publiserte tall ville det ellers vise hva noen få svarte."],
         ["Each factor is the mean of a few statements answered from 1 (strongly disagree) to 5 "
          "(strongly agree). The bar ends at the unit's mean; the number is on the right.",
          "The black line shows the spread (one standard deviation either side): a long line "
@@ -101,7 +103,9 @@ TEXTS = {
          "random answers.",
          "A difference is called real only when it is statistically certain and at least 0.2 "
          "points. Small differences may be chance.",
-         "Results from fewer than {min_n} persons are never shown: they read 'suppressed'."]),
+         "Results from fewer than {min_n} persons are never shown: they read 'suppressed'. "
+         "Even in a large unit a figure may read 'suppressed (protects a small group)': with "
+         "other published figures, it would otherwise show what a few answered."]),
     "h_results": ("Resultatene", "The results"),
     "h_compare": ("Sammenligning", "Comparison"),
     "h_steps": ("Neste steg: arbeidsmøtet", "Next steps: the workshop"),
