@@ -974,3 +974,18 @@ def test_examples_run(monkeypatch):
                    workbench.workshop_overview):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.attempted and not result.failed, module.__name__
+
+
+def test_followup_tells_a_wrong_unit_before_the_first_wave(dataset, release, monkeypatch):
+    # a newcomer (helper-19): on a one-wave survey a misspelt unit was told "first wave"
+    from workbench.errors import UsageError
+    from workbench.followup import followup
+    from workbench.workshop import DB_ENV
+
+    monkeypatch.delenv(DB_ENV, raising=False)
+    with open_store(dataset) as store:
+        with pytest.raises(UsageError, match="'XYZ' is not in the hierarchy"):
+            followup(release, store, "XYZ", release.waves[0])
+        with pytest.raises(UsageError, match="is the first wave"):
+            followup(release, store, release.hierarchy(release.waves[0]).ids[0],
+                     release.waves[0])

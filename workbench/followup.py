@@ -185,13 +185,13 @@ def followup(release, store, unit: str, wave: str | None = None, predecessors: A
         Unknown wave or unit, or the first wave.
     """
     from workbench.i18n import check_lang
-    from workbench.stats import check_unit
+    from workbench.stats import check_unit, check_wave
 
     lang = check_lang(lang)
-    wave = release.waves[-1] if wave is None else str(wave)
-    before = previous_wave(release, wave)
+    wave = check_wave(release, release.waves[-1] if wave is None else str(wave))[0]
     unit = str(unit)
-    check_unit(release, unit, wave)
+    check_unit(release, unit, wave)  # a wrong unit is told before "the first wave"
+    before = previous_wave(release, wave)
     earlier = [str(u) for u in predecessor_function(release, predecessors)(unit, wave)]
     labels = {f.id: f.name(lang) for f in release.instrument.factors}
     now = _cells(release, unit, wave)
