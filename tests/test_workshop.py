@@ -681,6 +681,10 @@ def test_export_then_import_changes_nothing(backend, dataset, release, tmp_path,
                            "TEK-VEI", env=backend.env)
     assert [r["measure"] for r in csv.DictReader(io.StringIO(printed))] == \
         ["Tiltak 0", "Tiltak 1", "Tiltak 2"]
+    # a misspelt unit gets the closest unit with actions (a newcomer, helper-19)
+    code, _, err = cli("workshop", str(dataset), "export", "--unit", "tek-vie",
+                       env=backend.env)
+    assert code == 0 and "no actions recorded for unit tek-vie; did you mean 'TEK-VEI'?" in err
 
 
 def test_export_moves_a_plan_to_another_store(store, release, tmp_path):

@@ -249,13 +249,23 @@ def _cmd_workshop_export(args: argparse.Namespace) -> int:
     with open_store(folder) as store:
         count, content = export_actions(store, out=args.out, wave=args.wave, unit=args.unit,
                                         fmt=args.format)
+        hint = ""
+        if not count and args.unit:  # a misspelt unit: the closest one that has actions
+            import difflib
+
+            from workbench.io import fold
+
+            known = {fold(a.unit_id): a.unit_id for a in store.actions(wave=args.wave)}
+            close = difflib.get_close_matches(fold(args.unit), list(known), n=1, cutoff=0.6)
+            hint = f"; did you mean {known[close[0]]!r}?" if close else ""
     if args.out:
         print(f"{count} action(s) written to {args.out}", file=sys.stderr)
     else:
         sys.stdout.write(content)
     if not count:
         what = " ".join(f"{k} {v}" for k, v in (("wave", args.wave), ("unit", args.unit)) if v)
-        print(f"note: no actions recorded{' for ' + what if what else ''}", file=sys.stderr)
+        print(f"note: no actions recorded{' for ' + what if what else ''}{hint}",
+              file=sys.stderr)
     return 0
 
 
