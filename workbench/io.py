@@ -557,7 +557,7 @@ def read_table(path: Path, required: Iterable[str] = (), mapping: ColumnMapping 
         missing = [c for c in needed if c not in header]
         if missing:
             raise _unusable(Problem("missing_column", name, column=missing[0],
-                                    detail={"found": _listed(source)}))
+                                    detail={"found": listed(source)}))
         _check_duplicates(header, name, None)
         frame.columns = header
         rows = np.arange(1, len(frame) + 1, dtype=np.int64)
@@ -583,7 +583,7 @@ def read_table(path: Path, required: Iterable[str] = (), mapping: ColumnMapping 
         if inside:
             problems.append(Problem("blank_rows", name, detail={
                 "count": len(inside),
-                "rows": ", ".join(map(str, inside[:10])) + (", ..." if len(inside) > 10 else "")}))
+                "rows": listed(inside, 10)}))
     # Filters and label maps may name a column by the export's name or the workbench's.
     by_fold = {fold(s): h for s, h in zip(source, header) if h}
     by_fold.update({fold(h): h for h in header if h})
@@ -651,11 +651,16 @@ def read_table(path: Path, required: Iterable[str] = (), mapping: ColumnMapping 
                     labels=labels, sheet=sheet, filter_columns=frozenset(filter_columns))
 
 
-def _listed(columns: Iterable[Any], first: int = 30) -> str:
-    """The first ``first`` column names, then ", ... (+k)" for the k more when there are."""
-    columns = [str(c) for c in columns]
-    more = len(columns) - first
-    return ", ".join(columns[:first]) + (f", ... (+{more})" if more > 0 else "")
+def listed(values: Iterable[Any], first: int = 30) -> str:
+    """The first ``first`` values (column names, row numbers) for a message, then
+    ", ... (+k)" for the k more when there are.
+
+    >>> listed([4, 5, 6, 7], 2)
+    '4, 5, ... (+2)'
+    """
+    values = [str(v) for v in values]
+    more = len(values) - first
+    return ", ".join(values[:first]) + (f", ... (+{more})" if more > 0 else "")
 
 
 def _hint(value: str, choices: Iterable[str]) -> Text | str:
@@ -700,7 +705,7 @@ def _find_header(records: list[tuple[int, list[str]]], needed: list[str], rename
         if len(set(needed) & set(first)) > 0:
             missing = [c for c in needed if c not in first]
             raise _unusable(Problem("missing_column", name, column=missing[0],
-                                    detail={"found": _listed(records[0][1])}))
+                                    detail={"found": listed(records[0][1])}))
         raise _unusable(Problem("header_not_found", name,
                                 detail={"expected": ", ".join(needed),
                                         "scanned": HEADER_SCAN_ROWS, **where}))

@@ -36,6 +36,7 @@ from workbench.io import (
     as_text,
     cell_text,
     fold,
+    listed,
     read_mapping,
     read_table,
 )
@@ -137,7 +138,7 @@ class _Collector:
         self.bad = self.left_out.copy()
         if self.left_out.any():
             rows = self.table.rows[self.left_out]
-            shown = ", ".join(str(r) for r in rows[:10]) + (", ..." if len(rows) > 10 else "")
+            shown = listed(rows, 10)
             self.problems.append(Problem(
                 "left_out", table.file, detail={
                     "count": int(self.left_out.sum()), "rows": shown,
