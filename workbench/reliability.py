@@ -133,8 +133,7 @@ def reliability(survey, wave: str | None = None, min_n: int | None = None,
         # persons in the order of their answers, not of the file: the sums' last bits then
         # depend on the answers alone, not on where a row sits (an outside attacker,
         # helper-18, saw them move when the rows were shuffled)
-        order = np.lexsort(np.nan_to_num(values.to_numpy(dtype="float64"), nan=-1.0).T[::-1],
-                           axis=0) if len(values) else np.arange(0)
+        order = np.lexsort(np.nan_to_num(values.to_numpy(dtype="float64"), nan=-1.0).T[::-1])
         data, values = data.iloc[order], values.iloc[order]
         scores = factor_scores(values.to_numpy(), instrument)
         units = data["unit_id"].astype(str).to_numpy()
