@@ -251,13 +251,10 @@ def _cmd_workshop_export(args: argparse.Namespace) -> int:
                                         fmt=args.format)
         hint = ""
         if not count and args.unit:  # a misspelt unit: the closest one that has actions
-            import difflib
+            from workbench.io import closest
 
-            from workbench.io import fold
-
-            known = {fold(a.unit_id): a.unit_id for a in store.actions(wave=args.wave)}
-            close = difflib.get_close_matches(fold(args.unit), list(known), n=1, cutoff=0.6)
-            hint = f"; did you mean {known[close[0]]!r}?" if close else ""
+            close = closest(args.unit, {a.unit_id for a in store.actions(wave=args.wave)})
+            hint = f"; did you mean {close[0]!r}?" if close else ""
     if args.out:
         print(f"{count} action(s) written to {args.out}", file=sys.stderr)
     else:

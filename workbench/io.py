@@ -663,16 +663,29 @@ def listed(values: Iterable[Any], first: int = 30) -> str:
     return ", ".join(values[:first]) + (f", ... (+{more})" if more > 0 else "")
 
 
-def _hint(value: str, choices: Iterable[str]) -> Text | str:
-    """"; did you mean ..." for the closest of ``choices``, compared folded."""
+def closest(value: Any, choices: Iterable[Any], n: int = 1, cutoff: float = 0.6) -> list[str]:
+    """The (at most ``n``) choices nearest to ``value``, compared folded (:func:`fold`),
+    nearest first, as written in ``choices``: for "did you mean ..." hints.
+
+    >>> closest("nv-geo", ["NV-GEO", "NV-FYS", "HF"])
+    ['NV-GEO']
+    """
     import difflib
 
-    folded = {fold(c): c for c in choices if str(c).strip()}
-    close = difflib.get_close_matches(fold(value), list(folded), n=1, cutoff=0.6)
+    folded: dict[str, list[str]] = {}
+    for choice in choices:
+        if str(choice).strip():
+            folded.setdefault(fold(choice), []).append(str(choice))
+    near = difflib.get_close_matches(fold(value), list(folded), n=n, cutoff=cutoff)
+    return [c for key in near for c in folded[key]][:n]
+
+
+def _hint(value: str, choices: Iterable[str]) -> Text | str:
+    """"; did you mean ..." for the closest of ``choices``, compared folded."""
+    close = closest(value, choices)
     if not close:
         return ""
-    best = folded[close[0]]
-    return Text(nb=f"; mente du {best!r}?", en=f"; did you mean {best!r}?")
+    return Text(nb=f"; mente du {close[0]!r}?", en=f"; did you mean {close[0]!r}?")
 
 
 def _check_duplicates(header: list[str], name: str, row: int | None) -> None:

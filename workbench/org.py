@@ -146,16 +146,10 @@ class Hierarchy:
         not in this tree of ``wave``."""
         if unit in self:
             return
-        import difflib
-
         from workbench.errors import UsageError
-        from workbench.io import fold
+        from workbench.io import closest
 
-        folded: dict[str, list[str]] = {}
-        for unit_id in self.ids:
-            folded.setdefault(fold(unit_id), []).append(unit_id)
-        close = difflib.get_close_matches(fold(unit), list(folded), n=3, cutoff=0.6)
-        names = [u for c in close for u in folded[c]][:3]
+        names = closest(unit, self.ids, n=3)
         hint = f"; did you mean {', '.join(names)}?" if names else ""
         raise UsageError(f"unit {unit!r} is not in the hierarchy of wave {wave}{hint}")
 

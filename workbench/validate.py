@@ -15,7 +15,6 @@ Examples
 from __future__ import annotations
 
 import csv
-import difflib
 import json
 import math
 import re
@@ -35,6 +34,7 @@ from workbench.io import (
     RowFilter,
     as_text,
     cell_text,
+    closest,
     fold,
     listed,
     read_mapping,
@@ -188,7 +188,7 @@ class _Collector:
 
 
 def _hint(value: str, choices: Iterable[str]) -> Text | str:
-    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.75)
+    close = closest(value, choices, cutoff=0.75)
     if not close:
         return ""
     return Text(nb=f"; mente du {close[0]!r}?", en=f"; did you mean {close[0]!r}?")
