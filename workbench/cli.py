@@ -431,12 +431,12 @@ def _own_parser(parser: argparse.ArgumentParser) -> None:
 def _unrecognized(parser: argparse.ArgumentParser, extra: Sequence[str]) -> None:
     """The command's own usage error for arguments it does not know, with the closest
     option where one is near (``--unti`` -> ``--unit``); exits 2."""
-    import difflib
+    from workbench.io import closest
 
     options = [o for o in parser._option_string_actions if o.startswith("--")]
     hint = ""
     for word in extra:
-        close = difflib.get_close_matches(word.split("=")[0], options, n=1)
+        close = closest(word.split("=")[0], options)
         if word.startswith("-") and close:
             hint = f" (did you mean {close[0]}?)"
             break
